@@ -1,0 +1,421 @@
+"""HTTP layer: the ``/api/v3/`` images API and the ``/_emulator/`` admin API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import uuid
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import validation as v
+from .faults import FaultError, FaultRegistry
+from .service import Service
+from .storage import StorageError, make_storage
+from .store import Clock, Store
+from .validation import ApiError, invalid
+
+log = logging.getLogger("air_emulator.api")
+
+IMAGE_FILTERS = {
+    "name": None, "version": None, "creator": None, "hash": None,
+    "cpu_arch": ("x86", "ARM"), "provider": ("VM", "CONTAINER"),
+    "upload_status": ("READY", "UPLOADING", "VALIDATING", "COMPLETE", "PUBLISHING", "UNPUBLISHING",
+                      "COPYING_FROM_IMAGE_SHARE", "PENDING_PUBLISH", "PENDING_UNPUBLISH"),
+}
+IMAGE_BOOL_FILTERS = ("includes_air_agent", "published", "publicly_published", "is_owned_by_client")
+IMAGE_ORDERING = ("name", "version", "created", "modified", "creator", "cpu_arch", "hash", "includes_air_agent",
+                  "provider", "published", "publicly_published", "size", "upload_status", "last_uploaded_at",
+                  "emulation_version", "mountpoint")
+IMAGE_SEARCH = ("name", "version")
+SHARE_FILTERS = {
+    "claimed_by": None, "image": None, "image_name": None, "image_version": None,
+    "source_org_display_name": None, "target_org": None, "target_org_display_name": None,
+    "state": ("ACTIVE", "CLAIMED", "EXPIRED"),
+}
+SHARE_ORDERING = ("created", "modified", "expires_at", "image_name", "image_version", "state", "target_org",
+                  "target_org_display_name", "source_org_display_name", "claimed_by")
+SHARE_SEARCH = ("image_name", "image_version", "target_org_display_name", "source_org_display_name")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+class _DroppedConnection(Exception):
+    """Raised after a partial response so uvicorn closes the connection."""
+
+
+class _QuietDrops(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], _DroppedConnection))
+
+
+def _error_body(request_id: str, exc: ApiError) -> dict:
+    body = dict(exc.fields)
+    body.update(detail=exc.detail, request_id=request_id)
+    if exc.type:
+        body["type"] = exc.type
+    body.update(exc.extra)
+    return body
+
+
+class EmulatorMiddleware:
+    """Request ids, trailing-slash tolerance and API fault injection."""
+
+    def __init__(self, app, faults: FaultRegistry) -> None:
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        if (path.startswith("/api/") or path.startswith("/_emulator/")) and not path.endswith("/"):
+            scope = dict(scope, path=path + "/")
+        request_id = str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=list(message.get("headers", [])) + [
+                    (b"x-request-id", request_id.encode())])
+            await send(message)
+
+        rule = self.faults.match(scope["method"], scope["path"]) if scope["path"].startswith("/api/") else None
+        if rule is None:
+            return await self.app(scope, receive, send_with_id)
+        if rule.delay:
+            await asyncio.sleep(rule.delay)
+        if rule.action == "status":
+            headers = {"x-request-id": request_id}
+            if rule.retry_after is not None:
+                headers["retry-after"] = f"{rule.retry_after:g}"
+            response = JSONResponse({"detail": rule.detail or "Injected fault.", "request_id": request_id},
+                                    status_code=rule.status, headers=headers)
+            return await response(scope, receive, send)
+        if rule.action == "drop":
+            return await self._run_and_drop(scope, receive, send_with_id)
+        return await self.app(scope, receive, send_with_id)
+
+    async def _run_and_drop(self, scope, receive, send):
+        """Let the request take effect, then lose the response half-way."""
+        start = {}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            body = message.get("body", b"")
+            await send(start)
+            await send({"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True})
+            raise _DroppedConnection()
+
+        await self.app(scope, receive, capture)
+
+
+async def json_body(request: Request):
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(400, f"JSON parse error - {exc}", type="VALIDATION") from None
+
+
+def _filter(items: list[dict], params, exact: dict, booleans: tuple, derived) -> list[dict]:
+    for name, choices in exact.items():
+        if name in params:
+            wanted = params[name]
+            if choices and wanted not in choices:
+                raise invalid({name: [f"Select a valid choice. {wanted} is not one of the available choices."]})
+            items = [i for i in items if str(derived(i, name)) == wanted]
+    for name in booleans:
+        if name in params:
+            wanted = v.parse_bool(name, params[name])
+            items = [i for i in items if bool(derived(i, name)) is wanted]
+    return items
+
+
+def _search(items: list[dict], params, fields: tuple, derived) -> list[dict]:
+    text = params.get("search", "").strip().lower()
+    if not text:
+        return items
+    return [i for i in items if any(text in str(derived(i, f) or "").lower() for f in fields)]
+
+
+def _order(items: list[dict], params, allowed: tuple, derived) -> list[dict]:
+    items = sorted(items, key=lambda i: (i["created"], i["id"]))
+    ordering = [f.strip() for f in params.get("ordering", "").split(",") if f.strip()]
+    for field in reversed(ordering):
+        name = field.lstrip("-")
+        if name not in allowed:
+            raise invalid({"ordering": [f"Invalid ordering field {name!r}; allowed: {', '.join(allowed)}."]})
+        items.sort(key=lambda i: (derived(i, name) is None, derived(i, name)), reverse=field.startswith("-"))
+    return items
+
+
+def _page(request: Request, results: list[dict]) -> dict:
+    params = request.query_params
+
+    def number(name: str, default: int, minimum: int) -> int:
+        text = params.get(name)
+        if text is None:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            raise invalid({name: ["A valid integer is required."]}) from None
+        if value < minimum:
+            raise invalid({name: [f"Ensure this value is greater than or equal to {minimum}."]})
+        return value
+
+    limit = min(number("limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    offset = number("offset", 0, 0)
+    count = len(results)
+    nxt = prev = None
+    if offset + limit < count:
+        nxt = str(request.url.include_query_params(limit=limit, offset=offset + limit))
+    if offset > 0:
+        if offset - limit <= 0:
+            prev = str(request.url.include_query_params(limit=limit).remove_query_params("offset"))
+        else:
+            prev = str(request.url.include_query_params(limit=limit, offset=offset - limit))
+    return {"count": count, "next": nxt, "previous": prev, "results": results[offset: offset + limit]}
+
+
+def create_app(settings) -> FastAPI:
+    settings.validate()
+    clock = Clock()
+    store = Store(settings.data_dir)
+    faults = FaultRegistry()
+    storage = make_storage(settings, store, clock, faults)
+    service = Service(settings, store, storage, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        storage.start()
+        service.start_worker()
+        try:
+            yield
+        finally:
+            service.stop_worker()
+            storage.stop()
+            store.close()
+
+    app = FastAPI(title="Air API emulator", lifespan=lifespan, docs_url="/_emulator/docs",
+                  openapi_url="/_emulator/openapi.json", redoc_url=None)
+    app.state.settings, app.state.service, app.state.storage, app.state.faults = settings, service, storage, faults
+    app.state.clock, app.state.store = clock, store
+    app.add_middleware(EmulatorMiddleware, faults=faults)
+    logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError):
+        return JSONResponse(_error_body(request.scope["state"]["request_id"], exc), status_code=exc.status,
+                            headers=exc.headers)
+
+    @app.exception_handler(StorageError)
+    async def storage_error(request: Request, exc: StorageError):
+        body = {"detail": f"Storage backend error: {exc.code}: {exc.message}",
+                "request_id": request.scope["state"]["request_id"]}
+        return JSONResponse(body, status_code=502)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = {404: "Not found.", 405: f'Method "{request.method}" not allowed.'}.get(exc.status_code, exc.detail)
+        return JSONResponse({"detail": detail, "request_id": request.scope["state"]["request_id"]},
+                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    def principal(request: Request):
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            raise ApiError(401, "Authentication credentials were not provided.",
+                           headers={"WWW-Authenticate": "Bearer"})
+        found = settings.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if found is None:
+            raise ApiError(401, "Invalid token.", headers={"WWW-Authenticate": "Bearer"})
+        return found
+
+    api = APIRouter(prefix="/api/v3")
+    image_value = lambda image, name: image.get(name)  # noqa: E731
+
+    @api.get("/images/")
+    def list_images(request: Request, who=Depends(principal)):
+        params = request.query_params
+
+        def derived(image, name):
+            if name == "is_owned_by_client":
+                return image["_org"] == who.org.name
+            return image.get(name)
+
+        items = service.list_images(who)
+        items = _filter(items, params, IMAGE_FILTERS, IMAGE_BOOL_FILTERS, derived)
+        items = _order(_search(items, params, IMAGE_SEARCH, derived), params, IMAGE_ORDERING, derived)
+        return _page(request, [service.image_json(i, who) for i in items])
+
+    @api.post("/images/", status_code=201)
+    def create_image(body=Depends(json_body), who=Depends(principal)):
+        return service.image_json(service.create_image(body, who), who)
+
+    @api.get("/images/shares/")
+    def list_shares(request: Request, who=Depends(principal)):
+        params = request.query_params
+
+        def derived(share, name):
+            return service.share_state(share) if name == "state" else share.get(name)
+
+        items = _filter(service.list_shares(who), params, SHARE_FILTERS, (), derived)
+        items = _order(_search(items, params, SHARE_SEARCH, derived), params, SHARE_ORDERING, derived)
+        return _page(request, [service.share_json(s) for s in items])
+
+    @api.post("/images/shares/", status_code=201)
+    def create_share(body=Depends(json_body), who=Depends(principal)):
+        return service.share_json(service.create_share(body, who))
+
+    @api.get("/images/shares/{share_id}/")
+    def get_share(share_id: str, who=Depends(principal)):
+        return service.share_json(service.get_share(share_id, who))
+
+    @api.delete("/images/shares/{share_id}/", status_code=204)
+    def delete_share(share_id: str, _body=Depends(json_body), who=Depends(principal)):
+        service.delete_share(share_id, who)
+        return Response(status_code=204)
+
+    @api.post("/images/claim-image-share/", status_code=201)
+    def claim(body=Depends(json_body), who=Depends(principal)):
+        return service.image_json(service.claim(body, who), who)
+
+    @api.get("/images/{image_id}/")
+    def get_image(image_id: str, who=Depends(principal)):
+        return service.image_json(service.get_image(image_id, who), who)
+
+    @api.patch("/images/{image_id}/")
+    def update_image(image_id: str, body=Depends(json_body), who=Depends(principal)):
+        return service.image_json(service.update_image(image_id, body, who), who)
+
+    @api.delete("/images/{image_id}/", status_code=204)
+    def delete_image(image_id: str, _body=Depends(json_body), who=Depends(principal)):
+        service.delete_image(image_id, who)
+        return Response(status_code=204)
+
+    @api.patch("/images/{image_id}/start-upload/")
+    def start_upload(image_id: str, body=Depends(json_body), who=Depends(principal)):
+        return service.start_upload(image_id, body, who)
+
+    @api.patch("/images/{image_id}/complete-upload/")
+    def complete_upload(image_id: str, body=Depends(json_body), who=Depends(principal)):
+        return service.image_json(service.complete_upload(image_id, body, who), who)
+
+    @api.patch("/images/{image_id}/abort-upload/", status_code=204)
+    def abort_upload(image_id: str, _body=Depends(json_body), who=Depends(principal)):
+        service.abort_upload(image_id, who)
+        return Response(status_code=204)
+
+    @api.patch("/images/{image_id}/clear-upload/")
+    def clear_upload(image_id: str, _body=Depends(json_body), who=Depends(principal)):
+        return service.image_json(service.clear_upload(image_id, who), who)
+
+    @api.patch("/images/{image_id}/publish/")
+    def publish(image_id: str, body=Depends(json_body), who=Depends(principal)):
+        return service.image_json(service.publish(image_id, body, who), who)
+
+    @api.patch("/images/{image_id}/unpublish/")
+    def unpublish(image_id: str, body=Depends(json_body), who=Depends(principal)):
+        return service.image_json(service.unpublish(image_id, body, who), who)
+
+    app.include_router(api)
+    app.include_router(_admin_router(settings, service, storage, faults, clock, store))
+    return app
+
+
+def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter:
+    admin = APIRouter(prefix="/_emulator")
+
+    @admin.get("/health/")
+    def health():
+        return {"status": "ok"}
+
+    @admin.get("/state/")
+    def state():
+        body = storage.state()
+        images = store.all_images()
+        body.update(
+            images=len(images),
+            shares=len(store.all_shares()),
+            pending_jobs=len(store.due_jobs(float("inf"))),
+            validation_errors={i["id"]: i["_validation_error"] for i in images if i.get("_validation_error")},
+            settings={"chunk_size": settings.chunk_size, "validation_delay": settings.validation_delay,
+                      "transition_delay": settings.transition_delay, "url_ttl": settings.url_ttl},
+        )
+        return body
+
+    @admin.get("/orgs/")
+    def orgs():
+        return [{"name": o.name, "id": o.id, "display_name": o.display_name} for o in settings.orgs.values()]
+
+    @admin.get("/faults/")
+    def list_faults():
+        return faults.rules()
+
+    @admin.post("/faults/", status_code=201)
+    def add_fault(body=Depends(json_body)):
+        try:
+            return faults.add(body).as_dict()
+        except FaultError as exc:
+            raise invalid({exc.field: [str(exc)]}) from None
+
+    @admin.delete("/faults/", status_code=204)
+    def clear_faults():
+        faults.clear()
+        return Response(status_code=204)
+
+    @admin.delete("/faults/{rule_id}/", status_code=204)
+    def delete_fault(rule_id: int):
+        if not faults.remove(rule_id):
+            raise ApiError(404, f"No fault rule {rule_id}.")
+        return Response(status_code=204)
+
+    @admin.get("/clock/")
+    def get_clock():
+        return {"now": v.iso(clock.now()), "offset": clock.offset}
+
+    @admin.post("/clock/")
+    def advance_clock(body=Depends(json_body)):
+        seconds = body.get("advance") if isinstance(body, dict) else None
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise invalid({"advance": ["A non-negative number of seconds is required."]})
+        clock.offset += seconds
+        return {"now": v.iso(clock.now()), "offset": clock.offset}
+
+    @admin.post("/jobs/run/")
+    def run_jobs():
+        service.run_due_jobs()
+        return {"pending_jobs": len(store.due_jobs(float("inf")))}
+
+    @admin.post("/reset/")
+    def reset():
+        for upload in store.all_uploads():
+            with contextlib.suppress(StorageError):
+                storage.abort(upload)
+        for image in store.all_images():
+            if image.get("_object_key"):
+                with contextlib.suppress(StorageError):
+                    storage.delete_object(image["_object_key"])
+        store.reset()
+        faults.clear()
+        clock.offset = 0.0
+        for sub in ("parts", "objects"):
+            directory = os.path.join(settings.data_dir, sub)
+            if os.path.isdir(directory):
+                shutil.rmtree(directory)
+                os.makedirs(directory)
+        return {"status": "reset"}
+
+    return admin

@@ -1,0 +1,208 @@
+"""SQLite persistence: every API request runs in one transaction.
+
+Documents are stored as JSON next to the few columns queries need. One
+connection is shared by all threads and serialised by a lock: the emulator
+handles a handful of requests at a time and SQLite is fastest that way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import time
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS images (id TEXT PRIMARY KEY, org TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS shares (id TEXT PRIMARY KEY, org TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS uploads (upload_id TEXT PRIMARY KEY, image_id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parts (
+    upload_id TEXT NOT NULL, part_number INTEGER NOT NULL, etag TEXT NOT NULL, size INTEGER NOT NULL,
+    PRIMARY KEY (upload_id, part_number));
+CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (image_id TEXT PRIMARY KEY, action TEXT NOT NULL, due REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+"""
+
+
+class Clock:
+    """Wall clock with an offset tests can advance (``POST /_emulator/clock``)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+
+class Store:
+    def __init__(self, data_dir: str) -> None:
+        os.makedirs(data_dir, exist_ok=True)
+        self.path = os.path.join(data_dir, "emulator.sqlite3")
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextlib.contextmanager
+    def tx(self):
+        """A transaction; nested calls join the outer one. Any exception rolls back."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield self
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    # -- generic document helpers ------------------------------------------------
+    def _get(self, table: str, key_col: str, key: str):
+        with self._lock:
+            row = self._db.execute(f"SELECT doc FROM {table} WHERE {key_col} = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def _all(self, table: str, where: str = "", args: tuple = ()):
+        with self._lock:
+            rows = self._db.execute(f"SELECT doc FROM {table} {where}", args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    # -- images ------------------------------------------------------------------
+    def get_image(self, image_id: str):
+        return self._get("images", "id", image_id)
+
+    def all_images(self):
+        return self._all("images")
+
+    def put_image(self, doc: dict) -> None:
+        with self.tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO images (id, org, doc) VALUES (?, ?, ?)",
+                (doc["id"], doc["_org"], json.dumps(doc)),
+            )
+
+    def delete_image(self, image_id: str) -> None:
+        with self.tx():
+            self._db.execute("DELETE FROM images WHERE id = ?", (image_id,))
+            self._db.execute("DELETE FROM jobs WHERE image_id = ?", (image_id,))
+
+    # -- shares ------------------------------------------------------------------
+    def get_share(self, share_id: str):
+        return self._get("shares", "id", share_id)
+
+    def all_shares(self, org: str | None = None):
+        if org is None:
+            return self._all("shares")
+        return self._all("shares", "WHERE org = ?", (org,))
+
+    def put_share(self, doc: dict) -> None:
+        with self.tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO shares (id, org, doc) VALUES (?, ?, ?)",
+                (doc["id"], doc["_org"], json.dumps(doc)),
+            )
+
+    def delete_share(self, share_id: str) -> None:
+        with self.tx():
+            self._db.execute("DELETE FROM shares WHERE id = ?", (share_id,))
+
+    # -- uploads and their parts -------------------------------------------------
+    def get_upload(self, upload_id: str):
+        return self._get("uploads", "upload_id", upload_id)
+
+    def all_uploads(self):
+        return self._all("uploads")
+
+    def put_upload(self, doc: dict) -> None:
+        with self.tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO uploads (upload_id, image_id, doc) VALUES (?, ?, ?)",
+                (doc["upload_id"], doc["image_id"], json.dumps(doc)),
+            )
+
+    def delete_upload(self, upload_id: str) -> None:
+        with self.tx():
+            self._db.execute("DELETE FROM uploads WHERE upload_id = ?", (upload_id,))
+            self._db.execute("DELETE FROM parts WHERE upload_id = ?", (upload_id,))
+
+    def put_part(self, upload_id: str, part_number: int, etag: str, size: int) -> None:
+        with self.tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO parts (upload_id, part_number, etag, size) VALUES (?, ?, ?, ?)",
+                (upload_id, part_number, etag, size),
+            )
+
+    def parts(self, upload_id: str) -> dict:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT part_number, etag, size FROM parts WHERE upload_id = ? ORDER BY part_number", (upload_id,)
+            ).fetchall()
+        return {n: {"etag": e, "size": s} for n, e, s in rows}
+
+    # -- stored objects (local data plane) ---------------------------------------
+    def get_object(self, key: str):
+        return self._get("objects", "key", key)
+
+    def all_objects(self):
+        return self._all("objects")
+
+    def put_object(self, doc: dict) -> None:
+        with self.tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO objects (key, doc) VALUES (?, ?)", (doc["key"], json.dumps(doc))
+            )
+
+    def delete_object(self, key: str) -> None:
+        with self.tx():
+            self._db.execute("DELETE FROM objects WHERE key = ?", (key,))
+
+    # -- delayed state transitions -----------------------------------------------
+    def schedule(self, image_id: str, action: str, due: float) -> None:
+        with self.tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO jobs (image_id, action, due) VALUES (?, ?, ?)", (image_id, action, due)
+            )
+
+    def due_jobs(self, now: float):
+        with self._lock:
+            return self._db.execute(
+                "SELECT image_id, action FROM jobs WHERE due <= ? ORDER BY due", (now,)
+            ).fetchall()
+
+    def finish_job(self, image_id: str, action: str) -> None:
+        with self.tx():
+            self._db.execute("DELETE FROM jobs WHERE image_id = ? AND action = ?", (image_id, action))
+
+    # -- settings that must survive a restart ------------------------------------
+    def meta(self, key: str, default: str | None = None):
+        with self._lock:
+            row = self._db.execute("SELECT v FROM meta WHERE k = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.tx():
+            self._db.execute("INSERT OR REPLACE INTO meta (k, v) VALUES (?, ?)", (key, value))
+
+    def reset(self) -> None:
+        with self.tx():
+            for table in ("images", "shares", "uploads", "parts", "objects", "jobs"):
+                self._db.execute(f"DELETE FROM {table}")
