@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module is private to the nvidia.air collection and may change without notice.
+
+"""Errors raised by the nvidia.air client.
+
+Every error carries the step that failed (lookup, create, hash, start-upload,
+part N, complete, validate, publish, share, claim ...), the HTTP status, the
+API's detail and field errors and the request id. Messages are scrubbed: no
+token, password or presigned-URL query string ever reaches ``str(error)``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+import threading
+
+MASK = "********"
+
+# A query string with at least one key=value pair, in an absolute URL or a
+# bare path ("url: /_s3/bucket/key?X-Amz-Signature=..." in urllib3 messages).
+_QUERY_RE = re.compile(r"\?[A-Za-z0-9_.~%-]+=[^\s'\"<>)\]]*")
+
+_secrets_lock = threading.Lock()
+_secrets = set()
+
+
+def register_secret(value):
+    """Mask ``value`` wherever it appears in later error messages."""
+    if value and isinstance(value, str) and len(value) >= 4:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text):
+    """Strip URL query strings and every registered secret from ``text``."""
+    if text is None:
+        return None
+    text = _QUERY_RE.sub("?<redacted>", str(text))
+    with _secrets_lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def redact_url(url):
+    """``scheme://host/path`` without the query string (presigned URLs are credentials)."""
+    if not url:
+        return url
+    return redact(str(url).split("?", 1)[0])
+
+
+class AirError(Exception):
+    """Base class: something the user should read, never a traceback."""
+
+    def __init__(self, message, step=None, status=None, detail=None, field_errors=None, request_id=None,
+                 image_id=None, image=None, hint=None):
+        self.message = redact(message)
+        self.step = step
+        self.status = status
+        self.detail = redact(detail)
+        self.field_errors = dict((k, [redact(m) for m in v]) for k, v in (field_errors or {}).items())
+        self.request_id = request_id
+        self.image_id = image_id
+        self.image = image  # "name version" for messages
+        self.hint = redact(hint)
+        super(AirError, self).__init__(self.message)
+
+    def __str__(self):
+        parts = []
+        if self.step:
+            parts.append("%s failed" % self.step)
+        if self.image or self.image_id:
+            parts.append("for image %s" % (self.image or self.image_id))
+        head = " ".join(parts)
+        text = "%s: %s" % (head, self.message) if head else self.message
+        if self.status:
+            text += " (HTTP %s)" % self.status
+        if self.field_errors:
+            text += " [%s]" % "; ".join("%s: %s" % (k, " ".join(v)) for k, v in sorted(self.field_errors.items()))
+        if self.request_id:
+            text += " (request id %s)" % self.request_id
+        if self.hint:
+            text += ". " + self.hint
+        return text
+
+    def __repr__(self):
+        return "%s(%r)" % (type(self).__name__, str(self))
+
+    def to_failure(self):
+        """Structured ``failure`` entry for module results."""
+        return {
+            "type": type(self).__name__,
+            "step": self.step,
+            "status": self.status,
+            "message": self.message,
+            "detail": self.detail,
+            "field_errors": self.field_errors,
+            "request_id": self.request_id,
+            "image_id": self.image_id,
+        }
+
+
+class AirInputError(AirError):
+    """Bad input found before anything was sent."""
+
+
+class AirConfigError(AirError):
+    """Missing or ambiguous credentials or settings."""
+
+
+class AirConnectionError(AirError):
+    """The API or the storage endpoint could not be reached."""
+
+
+class AirApiError(AirError):
+    """The Air API answered with an error status."""
+
+
+class AirAuthError(AirApiError):
+    """401/403 from the Air API: the token is missing, invalid or lacks a scope."""
+
+
+class AirNotFoundError(AirApiError):
+    """404 from the Air API."""
+
+
+class AirStorageError(AirError):
+    """A presigned-URL part upload was refused by the storage endpoint."""
+
+    def __init__(self, message, part_number=None, code=None, **kwargs):
+        self.part_number = part_number
+        self.code = code
+        super(AirStorageError, self).__init__(message, **kwargs)
+
+    def to_failure(self):
+        failure = super(AirStorageError, self).to_failure()
+        failure.update(part_number=self.part_number, storage_code=self.code)
+        return failure
+
+
+class AirUrlExpiredError(AirStorageError):
+    """The storage endpoint says the presigned part URL has expired."""
+
+
+class AirUploadError(AirError):
+    """An upload attempt ended; ``aborted`` tells whether abort-upload succeeded."""
+
+    def __init__(self, message, aborted=None, stats=None, **kwargs):
+        self.aborted = aborted
+        self.stats = stats
+        super(AirUploadError, self).__init__(message, **kwargs)
+
+    def to_failure(self):
+        failure = super(AirUploadError, self).to_failure()
+        failure["upload_aborted"] = self.aborted
+        return failure
+
+
+class AirValidationError(AirUploadError):
+    """The server's validation rejected the uploaded file (image back to READY)."""
+
+
+class AirFileChangedError(AirUploadError):
+    """The local file changed while it was being uploaded."""
+
+
+class AirTimeoutError(AirError):
+    """A wait ran out; ``last_status`` is what was seen last."""
+
+    def __init__(self, message, last_status=None, **kwargs):
+        self.last_status = last_status
+        super(AirTimeoutError, self).__init__(message, **kwargs)
+
+    def to_failure(self):
+        failure = super(AirTimeoutError, self).to_failure()
+        failure["last_status"] = self.last_status
+        return failure

@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module is private to the nvidia.air collection and may change without notice.
+
+"""Local files: source checks, file identity, private cache files, part slices."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+import stat
+import tempfile
+
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
+
+MAX_UPLOAD_SIZE = 120000000000  # the API's limit for one image file
+SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+CACHE_ENV = "NVIDIA_AIR_CACHE_DIR"
+
+
+def check_source(path):
+    """Identity of a file we may upload, or ``AirInputError`` saying why not."""
+    if not path:
+        raise AirInputError("src is empty", step="check file")
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise AirInputError("%s does not exist on this host" % path, step="check file")
+    except OSError as exc:
+        raise AirInputError("cannot stat %s: %s" % (path, exc.strerror), step="check file")
+    if stat.S_ISDIR(st.st_mode):
+        raise AirInputError("%s is a directory, not an image file" % path, step="check file")
+    if not stat.S_ISREG(st.st_mode):
+        raise AirInputError("%s is not a regular file" % path, step="check file")
+    if not os.access(path, os.R_OK):
+        raise AirInputError("%s is not readable by this user" % path, step="check file")
+    if st.st_size == 0:
+        raise AirInputError("%s is empty" % path, step="check file")
+    if st.st_size > MAX_UPLOAD_SIZE:
+        raise AirInputError("%s is %d bytes; the Air API accepts at most %d bytes (120 GB)"
+                            % (path, st.st_size, MAX_UPLOAD_SIZE), step="check file")
+    return identity_of(path, st)
+
+
+def identity_of(path, st=None):
+    """What must stay the same for a hash (or an upload) to remain valid."""
+    st = st or os.stat(path)
+    return {"path": os.path.realpath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "inode": st.st_ino, "device": st.st_dev}
+
+
+def check_checksum(checksum):
+    if checksum is not None and not SHA256_RE.match(str(checksum)):
+        raise AirInputError("checksum must be a SHA-256 hex digest (64 hexadecimal characters)", step="check file")
+    return checksum.lower() if checksum else None
+
+
+def cache_root(override=None):
+    """``$NVIDIA_AIR_CACHE_DIR``, else ``$XDG_CACHE_HOME/nvidia.air``, else ``~/.cache/nvidia.air``."""
+    if override:
+        return os.path.expanduser(override)
+    if os.environ.get(CACHE_ENV):
+        return os.path.expanduser(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "nvidia.air")
+
+
+def private_dir(path):
+    """Create ``path`` (0700) and tighten it if it already exists."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def write_json_atomic(path, data, mode=0o600):
+    """Write via a temp file + rename so readers never see half a file."""
+    directory = os.path.dirname(path)
+    fd, temp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, sort_keys=True)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+
+
+def read_json(path):
+    """The JSON in ``path``, or None if missing or unreadable (caches are best effort)."""
+    try:
+        with open(path) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+class FileSlice:
+    """A read-only window of a file for ``requests`` bodies.
+
+    ``__len__`` gives requests the exact Content-Length; ``read(n)`` returns at
+    most ``n`` bytes, so memory stays at one send block per part in flight.
+    ``on_read`` reports progress; ``cancelled`` stops a transfer early.
+    """
+
+    def __init__(self, path, offset, length, on_read=None, cancelled=None):
+        self._file = open(path, "rb", buffering=0)
+        self._file.seek(offset)
+        self._remaining = length
+        self._on_read = on_read
+        self._cancelled = cancelled
+        self.sent = 0
+
+    def __len__(self):
+        return self._remaining
+
+    def read(self, size=-1):
+        if self._cancelled is not None and self._cancelled():
+            raise IOError("upload cancelled")
+        if self._remaining <= 0:
+            return b""
+        if size is None or size < 0 or size > self._remaining:
+            size = self._remaining
+        data = self._file.read(size)
+        self._remaining -= len(data)
+        self.sent += len(data)
+        if self._on_read is not None and data:
+            self._on_read(len(data))
+        return data
+
+    def close(self):
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

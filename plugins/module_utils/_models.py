@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module is private to the nvidia.air collection and may change without notice.
+
+"""Image, ImageShare and MinimumResources: API JSON in, Ansible results out."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+
+from ansible_collections.nvidia.air.plugins.module_utils._errors import MASK
+
+# Upload states grouped by what they mean for a caller.
+UPLOADED_STATES = frozenset(("COMPLETE", "PUBLISHING", "UNPUBLISHING", "PENDING_PUBLISH", "PENDING_UNPUBLISH"))
+TRANSIENT_STATES = frozenset(("UPLOADING", "VALIDATING", "PUBLISHING", "UNPUBLISHING", "COPYING_FROM_IMAGE_SHARE"))
+
+# Fields a user can set on an image (create and PATCH), in result order.
+WRITABLE_FIELDS = (
+    "name", "version", "default_username", "default_password", "mountpoint", "minimum_resources",
+    "includes_air_agent", "cpu_arch", "emulation_type", "emulation_version", "provider", "notes",
+    "release_notes", "user_manual",
+)
+IMAGE_FIELDS = (
+    "id", "name", "version", "created", "modified", "creator", "default_username", "default_password",
+    "mountpoint", "minimum_resources", "includes_air_agent", "cpu_arch", "emulation_type", "emulation_version",
+    "provider", "published", "publicly_published", "publish_access_record_id", "upload_status",
+    "last_uploaded_at", "size", "hash", "is_owned_by_client", "notes", "release_notes", "user_manual",
+)
+SHARE_FIELDS = (
+    "id", "created", "modified", "image", "image_name", "image_version", "source_org_display_name",
+    "target_org_display_name", "target_org", "claimed_by", "state", "expires_at",
+)
+SECRET_FIELDS = frozenset(("default_password",))
+# Lists whose order carries no meaning are compared as sets.
+SET_FIELDS = frozenset(("emulation_type",))
+
+
+def parse_time(value):
+    """ISO-8601 (``Z`` or offset) to an aware datetime; None stays None."""
+    if not value:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+    parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+class MinimumResources:
+    KEYS = ("cpu", "memory", "storage")
+
+    def __init__(self, cpu=None, memory=None, storage=None):
+        self.cpu, self.memory, self.storage = cpu, memory, storage
+
+    @classmethod
+    def from_api(cls, data):
+        data = data or {}
+        return cls(**dict((k, data.get(k)) for k in cls.KEYS))
+
+    def to_dict(self):
+        return dict((k, getattr(self, k)) for k in self.KEYS)
+
+    def __eq__(self, other):
+        return isinstance(other, MinimumResources) and self.to_dict() == other.to_dict()
+
+    def __repr__(self):
+        return "MinimumResources(cpu=%r, memory=%r, storage=%r)" % (self.cpu, self.memory, self.storage)
+
+
+class _Model:
+    FIELDS = ()
+
+    def __init__(self, data):
+        self.data = dict(data or {})
+
+    def __getattr__(self, name):
+        if name in type(self).FIELDS:
+            return self.data.get(name)
+        raise AttributeError(name)
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.data == other.data
+
+
+class Image(_Model):
+    """An Air image as the API returned it (``data`` keeps every field, even unknown ones)."""
+
+    FIELDS = IMAGE_FIELDS
+
+    @classmethod
+    def from_api(cls, data):
+        return cls(data)
+
+    @property
+    def minimum(self):
+        return MinimumResources.from_api(self.data.get("minimum_resources"))
+
+    @property
+    def label(self):
+        """How messages name this image: ``'name' version 'v' (id)``."""
+        return "%r version %r (%s)" % (self.name, self.version, self.id)
+
+    @property
+    def is_uploaded(self):
+        return self.upload_status in UPLOADED_STATES
+
+    def has_content(self, sha256, size):
+        return self.is_uploaded and (self.hash or "").lower() == sha256.lower() and self.size == size
+
+    def to_result(self):
+        """Stable keys in contract order, ``default_password`` masked."""
+        result = dict((name, self.data.get(name)) for name in IMAGE_FIELDS)
+        for name in SECRET_FIELDS:
+            if result.get(name):
+                result[name] = MASK
+        return result
+
+    def __repr__(self):
+        return "Image(%s, upload_status=%r)" % (self.label, self.upload_status)
+
+
+class ImageShare(_Model):
+    FIELDS = SHARE_FIELDS
+
+    @classmethod
+    def from_api(cls, data):
+        return cls(data)
+
+    @property
+    def expires(self):
+        return parse_time(self.expires_at)
+
+    def is_live(self, now=None):
+        """ACTIVE and not yet expired: the only shares that still count."""
+        if self.state != "ACTIVE":
+            return False
+        expires = self.expires
+        return expires is None or expires > (now or utcnow())
+
+    def to_result(self):
+        return dict((name, self.data.get(name)) for name in SHARE_FIELDS)
+
+    def __repr__(self):
+        return "ImageShare(%s -> %s, state=%r)" % (self.id, self.target_org, self.state)
+
+
+def _normalise(field, value):
+    if field in SET_FIELDS and isinstance(value, (list, tuple)):
+        return sorted(set(value))
+    return value
+
+
+def image_changes(current, desired):
+    """Fields of ``desired`` (None = leave alone) that differ from ``current``.
+
+    Returns ``{field: (before, after)}`` where ``after`` is the value to send.
+    ``minimum_resources`` may be partial: only the given keys are compared
+    and the PATCH value is the current dict merged with them.
+    """
+    changes = {}
+    for field, wanted in desired.items():
+        if wanted is None or field not in WRITABLE_FIELDS:
+            continue
+        have = current.data.get(field) if isinstance(current, Image) else current.get(field)
+        if field == "minimum_resources":
+            merged = dict(have or {})
+            merged.update(dict((k, v) for k, v in wanted.items() if v is not None))
+            if merged != (have or {}):
+                changes[field] = (have, merged)
+            continue
+        if _normalise(field, wanted) != _normalise(field, have):
+            changes[field] = (have, wanted)
+    return changes
+
+
+def masked(field, value):
+    """Value as it may appear in a diff or result."""
+    if field in SECRET_FIELDS and value:
+        return MASK
+    return value

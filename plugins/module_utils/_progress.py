@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module is private to the nvidia.air collection and may change without notice.
+
+"""Upload progress: a callback and an optional JSON progress file, throttled."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import threading
+import time
+
+from ansible_collections.nvidia.air.plugins.module_utils._files import write_json_atomic
+
+MIN_INTERVAL = 0.25  # at most four updates a second
+
+
+class Progress:
+    """Thread-safe counters; ``snapshot()`` is what the callback and the file get.
+
+    States: hashing, starting, uploading, completing, validating, complete,
+    failed.
+    """
+
+    def __init__(self, callback=None, path=None, clock=time.monotonic):
+        self._callback = callback
+        self._path = path
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._last_emit = None
+        self.state = "starting"
+        self.image_id = None
+        self.bytes_total = 0
+        self.bytes_done = 0
+        self.parts_total = 0
+        self.parts_done = 0
+        self._rate_start = None
+        self._rate_base = 0
+
+    def set_state(self, state, **fields):
+        with self._lock:
+            self.state = state
+            for name, value in fields.items():
+                setattr(self, name, value)
+            if state == "uploading" and self._rate_start is None:
+                self._rate_start, self._rate_base = self._clock(), self.bytes_done
+        self.emit(force=True)
+
+    def add_bytes(self, count):
+        with self._lock:
+            self.bytes_done += count
+        self.emit()
+
+    def part_finished(self):
+        with self._lock:
+            self.parts_done += 1
+        self.emit(force=True)
+
+    def snapshot(self):
+        with self._lock:
+            rate = 0.0
+            if self._rate_start is not None:
+                elapsed = self._clock() - self._rate_start
+                if elapsed > 0:
+                    rate = (self.bytes_done - self._rate_base) / elapsed
+            left = max(0, self.bytes_total - self.bytes_done)
+            return {
+                "state": self.state,
+                "image_id": self.image_id,
+                "bytes_done": self.bytes_done,
+                "bytes_total": self.bytes_total,
+                "parts_done": self.parts_done,
+                "parts_total": self.parts_total,
+                "percent": round(100.0 * self.bytes_done / self.bytes_total, 1) if self.bytes_total else 0.0,
+                "rate_bytes_per_second": round(rate, 1),
+                "eta_seconds": round(left / rate, 1) if rate > 0 and self.state == "uploading" else None,
+                "updated_at": time.time(),
+            }
+
+    def emit(self, force=False):
+        now = self._clock()
+        with self._lock:
+            if not force and self._last_emit is not None and now - self._last_emit < MIN_INTERVAL:
+                return
+            self._last_emit = now
+        snap = self.snapshot()
+        if self._callback is not None:
+            self._callback(snap)
+        if self._path:
+            try:
+                write_json_atomic(self._path, snap, mode=0o644)
+            except OSError:
+                pass  # progress is advisory; never fail an upload over it
+
+    @staticmethod
+    def prepare_file(path):
+        """Check up front that the progress file's directory exists."""
+        directory = os.path.dirname(os.path.abspath(path))
+        return os.path.isdir(directory)
