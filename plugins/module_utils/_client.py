@@ -90,8 +90,11 @@ def read_ngc_config(path=None):
         with open(path, encoding="utf-8") as handle:
             # `ngc config set` writes ';' comments
             parser.read_file(line for line in handle if not line.strip().startswith(";"))
-    except (OSError, configparser.Error) as exc:
-        raise AirConfigError("cannot read %s: %s" % (path, exc))
+    except OSError as exc:
+        raise AirConfigError("cannot read %s: %s" % (path, exc.strerror or exc))
+    except configparser.Error as exc:
+        # configparser quotes the offending line, which may hold an API key: name the error only.
+        raise AirConfigError("cannot read %s: not a valid INI file (%s)" % (path, type(exc).__name__))
     profiles = [(section, parser[section]["apikey"]) for section in parser.sections() if "apikey" in parser[section]]
     if not profiles:
         return None
@@ -202,7 +205,10 @@ class AirClient:
 
     def _send(self, method, url, step, json=None, params=None):
         try:
-            return self.session.request(method, url, json=json, params=params, timeout=self.timeout)
+            # verify per request: a session-level value loses to $REQUESTS_CA_BUNDLE / $CURL_CA_BUNDLE
+            # (requests merges the environment over it), which would undo ca_path and validate_certs.
+            return self.session.request(method, url, json=json, params=params, timeout=self.timeout,
+                                        verify=self.verify)
         except requests.exceptions.SSLError as exc:
             raise AirConnectionError(
                 "TLS verification of %s failed: %s" % (redact_url(url), exc), step=step,
@@ -386,7 +392,7 @@ class AirClient:
                        clock=time.monotonic, sleep=time.sleep):
         """Poll until ``done(image)``; ``failed(image)`` returns a reason to stop early."""
         deadline = clock() + timeout
-        current = image
+        current, polls = image, 0
         while True:
             if done(current):
                 return current
@@ -398,7 +404,9 @@ class AirClient:
                     "still %s after %ss" % (current.upload_status, timeout), step=step, image=current.label,
                     image_id=current.id, last_status=current.upload_status,
                     hint="the server may still finish; re-run to pick up where it stands")
-            sleep(max(0.0, min(poll_interval, deadline - clock())))
+            # Start fast (most transitions take seconds), back off to poll_interval.
+            sleep(max(0.0, min(poll_interval, 0.25 * 2 ** polls, deadline - clock())))
+            polls += 1
             current = self.get_image(image.id, step=step)
 
     # -------------------------------------------------------------------- shares

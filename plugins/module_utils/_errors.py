@@ -24,6 +24,8 @@ MASK = "********"
 # A query string with at least one key=value pair, in an absolute URL or a
 # bare path ("url: /_s3/bucket/key?X-Amz-Signature=..." in urllib3 messages).
 _QUERY_RE = re.compile(r"\?[A-Za-z0-9_.~%-]+=[^\s'\"<>)\]]*")
+# ``user:password@`` in an authority (``scheme://user:password@host``).
+_USERINFO_RE = re.compile(r"(//)[^/@\s]*@")
 
 _secrets_lock = threading.Lock()
 _secrets = set()
@@ -49,10 +51,11 @@ def redact(text):
 
 
 def redact_url(url):
-    """``scheme://host/path`` without the query string (presigned URLs are credentials)."""
+    """``scheme://host/path`` without the query string (presigned URLs are credentials)
+    and without a ``user:password@`` part."""
     if not url:
         return url
-    return redact(str(url).split("?", 1)[0])
+    return redact(_USERINFO_RE.sub(r"\1" + MASK + "@", str(url).split("?", 1)[0]))
 
 
 class AirError(Exception):
@@ -75,8 +78,10 @@ class AirError(Exception):
         parts = []
         if self.step:
             parts.append("%s failed" % self.step)
-        if self.image or self.image_id:
-            parts.append("for image %s" % (self.image or self.image_id))
+        named = self.image or self.image_id
+        mentioned = any(n and n in self.message for n in (self.image, self.image_id))
+        if named and not mentioned:
+            parts.append("for image %s" % named)
         head = " ".join(parts)
         text = "%s: %s" % (head, self.message) if head else self.message
         if self.status:

@@ -17,6 +17,8 @@ from ansible_collections.nvidia.air.plugins.module_utils._errors import MASK
 # Upload states grouped by what they mean for a caller.
 UPLOADED_STATES = frozenset(("COMPLETE", "PUBLISHING", "UNPUBLISHING", "PENDING_PUBLISH", "PENDING_UNPUBLISH"))
 TRANSIENT_STATES = frozenset(("UPLOADING", "VALIDATING", "PUBLISHING", "UNPUBLISHING", "COPYING_FROM_IMAGE_SHARE"))
+# States the server leaves by itself (an UPLOADING image waits for its client).
+SETTLING_STATES = TRANSIENT_STATES - frozenset(("UPLOADING",))
 
 # Fields a user can set on an image (create and PATCH), in result order.
 WRITABLE_FIELDS = (

@@ -393,7 +393,8 @@ class ImageUploader:
             with FileSlice(path, part.offset, part.length, on_read=self.progress.add_bytes,
                            cancelled=stop.is_set) as body:
                 try:
-                    response = self._session().put(part.url, data=body, timeout=(30.0, self.part_timeout))
+                    response = self._session().put(part.url, data=body, timeout=(30.0, self.part_timeout),
+                                                   verify=self.client.verify)
                 except requests.exceptions.RequestException as exc:
                     self.progress.add_bytes(-body.sent)
                     if stop.is_set():

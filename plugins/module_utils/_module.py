@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This module is private to the nvidia.air collection and may change without notice.
+
+"""``AirModule``: the base every nvidia.air module derives from.
+
+It merges the shared connection options into the module's argument spec,
+builds the client, converts client errors into one-line failures with a
+structured ``failure`` entry, tracks differences for diff mode, and offers
+``change()``, which marks the task changed in both modes and guards only the
+write with check mode, so a check-mode run predicts exactly what a real run
+does.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+
+from ansible_collections.nvidia.air.plugins.module_utils._client import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
+    AirClient,
+)
+from ansible_collections.nvidia.air.plugins.module_utils._diff import DifferenceTracker
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirError, AirInputError, AirNotFoundError
+from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES
+from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy
+
+CONNECTION_ARGSPEC = dict(
+    api_url=dict(type="str", fallback=(env_fallback, ["AIR_API_URL"])),
+    api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["AIR_API_TOKEN"])),
+    validate_certs=dict(type="bool", default=True),
+    ca_path=dict(type="path"),
+    request_timeout=dict(type="float", default=61.0),
+)
+
+WAIT_ARGSPEC = dict(
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="float", default=600.0),
+    poll_interval=dict(type="float", default=5.0),
+)
+
+IMAGE_IDENTITY_ARGSPEC = dict(
+    image=dict(type="str"),
+    name=dict(type="str"),
+    version=dict(type="str"),
+)
+
+
+class AirModule:
+    """Subclasses set ``argument_spec`` / ``module_kwargs`` and implement ``run()``."""
+
+    argument_spec = {}
+    module_kwargs = {}
+
+    def __init__(self):
+        spec = dict(CONNECTION_ARGSPEC)
+        spec.update(self.argument_spec)
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self.result = {"changed": False, "actions": []}
+        self.diff = DifferenceTracker()
+        self._client = None
+
+    # ----------------------------------------------------------------- plumbing
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = AirClient(
+                api_url=self.params["api_url"],
+                api_token=self.params["api_token"],
+                validate_certs=self.params["validate_certs"],
+                ca_path=self.params["ca_path"],
+                request_timeout=self.params["request_timeout"],
+                retry=RetryPolicy(),
+            )
+        return self._client
+
+    def __call__(self):
+        if not HAS_REQUESTS:
+            self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+        try:
+            self.check_options()
+            self.run()
+        except AirError as exc:
+            self.fail(exc)
+        self.exit()
+
+    def check_options(self):
+        """Cross-option checks that the argument spec cannot express."""
+
+    def run(self):
+        raise NotImplementedError
+
+    def exit(self):
+        if self.module._diff:
+            self.result["diff"] = self.diff.get()
+        self.module.exit_json(**self.result)
+
+    def fail(self, exc):
+        if self.module._diff:
+            self.result["diff"] = self.diff.get()
+        self.module.fail_json(msg=str(exc), failure=exc.to_failure(), **self.result)
+
+    def warn(self, message):
+        self.module.warn(message)
+
+    def change(self, action, write=None):
+        """Record a change; run ``write`` (the only thing check mode skips) and return its result."""
+        self.result["changed"] = True
+        self.result["actions"].append(action)
+        if write is None or self.check_mode:
+            return None
+        return write()
+
+    # ----------------------------------------------------------- image lookups
+    def find_image(self, image_id=None, name=None, version=None, required=False):
+        """The image by id, else the caller's own image by name+version; None if absent."""
+        if image_id:
+            try:
+                return self.client.get_image(image_id)
+            except AirNotFoundError:
+                if required:
+                    raise AirInputError("no image with id %s is visible to this token" % image_id, step="lookup",
+                                        status=404)
+                return None
+        image = self.client.find_image(name, version)
+        if image is None and required:
+            raise AirInputError("no image named %r version %r in your organization" % (name, version),
+                                step="lookup", hint="create it with nvidia.air.air_image first")
+        return image
+
+    def wait_settled(self, image, what="settle"):
+        """Wait out transient states when ``wait`` is set."""
+        if not self.params.get("wait") or image is None or image.upload_status not in SETTLING_STATES:
+            return image
+        return self.client.wait_for_image(
+            image, lambda i: i.upload_status not in SETTLING_STATES, step="wait to %s" % what,
+            timeout=self.params["wait_timeout"], poll_interval=self.params["poll_interval"])

@@ -1,0 +1,224 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: air_image_info
+short_description: List NVIDIA Air images and shares
+version_added: 0.1.0
+description:
+  - Returns the NVIDIA Air images visible to the API token (your organization's images and published ones),
+    one by O(id) or filtered like the Air API's image list.
+  - With O(shares=true) also returns the shares your organization created.
+  - Never changes anything. No match is an empty list, not an error.
+author:
+  - NVIDIA Air collection contributors
+extends_documentation_fragment:
+  - nvidia.air._auth
+  - nvidia.air._attributes
+  - nvidia.air._attributes.ACTIONGROUP
+  - nvidia.air._attributes.INFO_MODULE
+options:
+  id:
+    description: Id of one image. Other image filters are ignored.
+    type: str
+  name:
+    description: Only images with this exact name.
+    type: str
+  version:
+    description: Only images with this exact version.
+    type: str
+  cpu_arch:
+    description: Only images of this CPU architecture.
+    type: str
+    choices: [x86, ARM]
+  creator:
+    description: Only images created by this user (e-mail address).
+    type: str
+  includes_air_agent:
+    description: Only images that do (V(true)) or do not (V(false)) ship the Air agent.
+    type: bool
+  provider:
+    description: Only images of this provider.
+    type: str
+    choices: [VM, CONTAINER]
+  published:
+    description: Only published (V(true)) or unpublished (V(false)) images.
+    type: bool
+  upload_status:
+    description: Only images in this upload state.
+    type: str
+    choices: [READY, UPLOADING, VALIDATING, COMPLETE, PUBLISHING, UNPUBLISHING, COPYING_FROM_IMAGE_SHARE,
+              PENDING_PUBLISH, PENDING_UNPUBLISH]
+  hash:
+    description: Only images whose file has this SHA-256.
+    type: str
+  is_owned_by_client:
+    description: Only images your organization owns (V(true)) or only others' published images (V(false)).
+    type: bool
+  search:
+    description: Free-text search (the API matches names and versions).
+    type: str
+  ordering:
+    description: Field to sort by, C(-) in front for descending, for example C(-created). Several fields are
+      separated by commas.
+    type: str
+  limit:
+    description: Return at most this many images (all pages are read otherwise).
+    type: int
+  shares:
+    description: Also return the shares your organization created, in RV(shares).
+    type: bool
+    default: false
+  share_image:
+    description: With O(shares=true), only shares of this image id.
+    type: str
+  share_state:
+    description: With O(shares=true), only shares in this state.
+    type: str
+    choices: [ACTIVE, CLAIMED, EXPIRED]
+  share_target_org:
+    description: With O(shares=true), only shares to this organization (NGC org name).
+    type: str
+seealso:
+  - module: nvidia.air.air_image
+  - module: nvidia.air.air_image_share
+"""
+
+EXAMPLES = r"""
+- name: My uploaded images, newest first
+  nvidia.air.air_image_info:
+    is_owned_by_client: true
+    upload_status: COMPLETE
+    ordering: -created
+  register: mine
+
+- name: One image by name and version
+  nvidia.air.air_image_info:
+    name: cumulus-vx
+    version: 5.16.0
+  register: found
+
+- name: Wait until an upload started elsewhere is validated
+  nvidia.air.air_image_info:
+    id: "{{ image_id }}"
+  register: info
+  until: info.images[0].upload_status == 'COMPLETE'
+  retries: 60
+  delay: 10
+
+- name: Live shares of an image (the ids are the claim codes)
+  nvidia.air.air_image_info:
+    id: "{{ image_id }}"
+    shares: true
+    share_image: "{{ image_id }}"
+    share_state: ACTIVE
+  register: shared
+"""
+
+RETURN = r"""
+images:
+  description:
+    - Matching images (C(default_password) is C(********)); empty when nothing matches.
+    - The keys are those of RV(nvidia.air.air_image#module:image).
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: 935b994e-9e1e-4d85-9275-10f7b3111cd9
+      name: cumulus-vx
+      version: 5.16.0
+      upload_status: COMPLETE
+      published: false
+      hash: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+      size: 24117248
+      is_owned_by_client: true
+shares:
+  description:
+    - Shares your organization created (only with O(shares=true)); the keys are those of
+      RV(nvidia.air.air_image_share#module:shares).
+  returned: when O(shares=true)
+  type: list
+  elements: dict
+  sample:
+    - id: 0b0c3f3e-6a4e-4a8e-9a59-6d1f0e7c2b11
+      image: 935b994e-9e1e-4d85-9275-10f7b3111cd9
+      target_org: partner-org
+      state: ACTIVE
+      expires_at: "2026-11-28T10:00:00.000000Z"
+failure:
+  description: Structured details of a failure (step, HTTP status, the API's message and request id).
+  returned: failed
+  type: dict
+  sample: {type: AirAuthError, step: lookup, status: 401, message: Invalid token.}
+"""
+
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError, AirNotFoundError
+from ansible_collections.nvidia.air.plugins.module_utils._module import AirModule
+
+IMAGE_FILTERS = ("name", "version", "cpu_arch", "creator", "includes_air_agent", "provider", "published",
+                 "upload_status", "hash", "is_owned_by_client", "search", "ordering")
+
+
+class AirImageInfoModule(AirModule):
+    argument_spec = dict(
+        id=dict(type="str"),
+        name=dict(type="str"),
+        version=dict(type="str"),
+        cpu_arch=dict(type="str", choices=["x86", "ARM"]),
+        creator=dict(type="str"),
+        includes_air_agent=dict(type="bool"),
+        provider=dict(type="str", choices=["VM", "CONTAINER"]),
+        published=dict(type="bool"),
+        upload_status=dict(type="str", choices=[
+            "READY", "UPLOADING", "VALIDATING", "COMPLETE", "PUBLISHING", "UNPUBLISHING", "COPYING_FROM_IMAGE_SHARE",
+            "PENDING_PUBLISH", "PENDING_UNPUBLISH"]),
+        hash=dict(type="str"),
+        is_owned_by_client=dict(type="bool"),
+        search=dict(type="str"),
+        ordering=dict(type="str"),
+        limit=dict(type="int"),
+        shares=dict(type="bool", default=False),
+        share_image=dict(type="str"),
+        share_state=dict(type="str", choices=["ACTIVE", "CLAIMED", "EXPIRED"]),
+        share_target_org=dict(type="str"),
+    )
+
+    def check_options(self):
+        if self.params["limit"] is not None and self.params["limit"] < 1:
+            raise AirInputError("limit must be at least 1", step="check options")
+
+    def run(self):
+        p = self.params
+        self.result.pop("actions")
+        if p["id"]:
+            try:
+                images = [self.client.get_image(p["id"])]
+            except AirNotFoundError:
+                images = []
+        else:
+            filters = dict((f, p[f]) for f in IMAGE_FILTERS if p[f] is not None)
+            images = self.client.list_images(**filters)
+        if p["limit"] is not None:
+            images = images[:p["limit"]]
+        self.result["images"] = [image.to_result() for image in images]
+        if p["shares"]:
+            filters = dict(image=p["share_image"], state=p["share_state"], target_org=p["share_target_org"])
+            shares = self.client.list_shares(**dict((k, v) for k, v in filters.items() if v is not None))
+            self.result["shares"] = [share.to_result() for share in shares]
+
+    def exit(self):
+        self.module.exit_json(**self.result)
+
+
+def main():
+    AirImageInfoModule()()
+
+
+if __name__ == "__main__":
+    main()

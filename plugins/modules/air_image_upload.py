@@ -1,0 +1,329 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: air_image_upload
+short_description: Upload a disk image file into an NVIDIA Air image
+version_added: 0.1.0
+description:
+  - Makes the content of an NVIDIA Air image equal a local file, read on the host the module runs on.
+  - Nothing is uploaded when the image already holds a file with the same SHA-256 and size.
+  - The file is sent as a parallel multipart upload to the presigned URLs the Air API hands out, each part
+    streamed from its offset in the file (memory stays flat whatever the file size), with per-part retries.
+  - An upload interrupted by a killed run (async timeout, cancelled job, lost controller) is resumed by the next
+    run from the parts that are missing, as long as its URLs still work; otherwise it is aborted and started again.
+    Any other failure aborts the upload, so no multipart upload is left behind; RV(failure.upload_aborted) says
+    whether that worked.
+author:
+  - NVIDIA Air collection contributors
+extends_documentation_fragment:
+  - nvidia.air._auth
+  - nvidia.air._attributes
+  - nvidia.air._attributes.ACTIONGROUP
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Check mode hashes the local file (using the hash cache) to decide whether an upload is needed.
+  diff_mode:
+    support: full
+  idempotent:
+    support: full
+options:
+  image:
+    description:
+      - Id of the image to upload into. Alternatively give O(name) and O(version).
+    type: str
+  name:
+    description:
+      - Name of the image in your organization (with O(version)).
+    type: str
+  version:
+    description:
+      - Version of the image (with O(name)).
+    type: str
+  src:
+    description:
+      - Path of the disk image file (for example a qcow2) on the host the module runs on. It is never copied
+        through the controller; use C(delegate_to) to run the module where the file is.
+    type: path
+    required: true
+  checksum:
+    description:
+      - SHA-256 of O(src) if you already know it (64 hexadecimal characters). Skips hashing the file; the Air
+        API verifies it after the upload and the task fails if it is wrong.
+    type: str
+  on_mismatch:
+    description:
+      - What to do when the image already holds a different file.
+      - V(fail) stops with both hashes in the message.
+      - V(replace) deletes the uploaded file and uploads O(src); refused while the image is published.
+    type: str
+    choices: [fail, replace]
+    default: fail
+  workers:
+    description:
+      - Parts uploaded in parallel (at least 1). 4 to 8 is usually best; memory grows by about 1 MiB per worker.
+        Above 10 a warning is shown.
+    type: int
+    default: 4
+  part_timeout:
+    description:
+      - Seconds one part may take to upload, per attempt, before it is retried.
+    type: float
+    default: 300
+  wait:
+    description:
+      - Wait until the Air API has validated the upload (C(VALIDATING) to C(COMPLETE)) and fail if it rejects
+        the file. With V(false) the module returns once the upload is complete on the storage side.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds to wait for validation (and for an image still C(VALIDATING) or C(COPYING_FROM_IMAGE_SHARE) from
+        earlier).
+    type: float
+    default: 1800
+  poll_interval:
+    description:
+      - Seconds between two status checks while waiting.
+    type: float
+    default: 5
+  progress_file:
+    description:
+      - Path of a JSON file, rewritten at most four times a second, with the upload's C(state), C(bytes_done),
+        C(bytes_total), C(parts_done), C(parts_total), C(percent), C(rate_bytes_per_second) and C(eta_seconds).
+        Watch it with C(async) and M(ansible.builtin.slurp), or C(watch cat) by hand.
+      - Its directory must exist.
+    type: path
+  hash_cache:
+    description:
+      - Remember the SHA-256 of files under C(~/.cache/nvidia.air/) (or E(NVIDIA_AIR_CACHE_DIR)), keyed by
+        path, size, modification time and inode, so an unchanged multi-GB file is not hashed again on every run.
+    type: bool
+    default: true
+notes:
+  - Large images. Hashing runs at about 2 GB/s per core; the upload's speed is set by your link and
+    O(workers). Presigned part URLs expire (the lifetime is set by Air); a very slow link may need more workers.
+  - Async and AWX. Run long uploads with C(async) and C(poll), or C(poll=0) and M(ansible.builtin.async_status),
+    and watch O(progress_file). If the async limit kills the task, the next run resumes the upload. In AWX size
+    the job timeout for the whole upload.
+  - The upload journal (with presigned URLs, which are credentials) is kept in C(~/.cache/nvidia.air/uploads/)
+    with mode 0600 while an upload is in progress, and removed when it ends.
+seealso:
+  - module: nvidia.air.air_image
+  - module: nvidia.air.air_image_info
+"""
+
+EXAMPLES = r"""
+- name: Upload a qcow2 (skipped when the image already holds this file)
+  nvidia.air.air_image_upload:
+    name: cumulus-vx
+    version: 5.16.0
+    src: /srv/images/cumulus-vx-5.16.0.qcow2
+    workers: 8
+  delegate_to: localhost
+
+- name: Replace the file of an unpublished image
+  nvidia.air.air_image_upload:
+    image: 935b994e-9e1e-4d85-9275-10f7b3111cd9
+    src: /srv/images/cumulus-vx-5.16.0-fixed.qcow2
+    on_mismatch: replace
+
+- name: Long upload in the background with a progress file
+  nvidia.air.air_image_upload:
+    name: sonic
+    version: "202505"
+    src: /srv/images/sonic.qcow2
+    progress_file: /tmp/sonic-upload.json
+  async: 7200
+  poll: 0
+  register: upload_job
+"""
+
+RETURN = r"""
+image:
+  description: The image after the task (C(default_password) is C(********)). See M(nvidia.air.air_image).
+  returned: always
+  type: dict
+  sample: {id: 935b994e-9e1e-4d85-9275-10f7b3111cd9, name: cumulus-vx, version: 5.16.0, upload_status: COMPLETE,
+           size: 24117248, hash: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}
+sha256:
+  description: SHA-256 of O(src).
+  returned: always
+  type: str
+  sample: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+upload:
+  description: Statistics of the upload; null when nothing was uploaded.
+  returned: always
+  type: dict
+  contains:
+    bytes_total:
+      description: Size of the file.
+      type: int
+    bytes_uploaded:
+      description: Bytes sent by this run (less than C(bytes_total) when it resumed).
+      type: int
+    parts_total:
+      description: Number of parts of the upload.
+      type: int
+    parts_uploaded:
+      description: Parts sent by this run.
+      type: int
+    parts_resumed:
+      description: Parts a previous, interrupted run had already sent.
+      type: int
+    resumed:
+      description: Whether this run resumed an interrupted upload.
+      type: bool
+    seconds:
+      description: Seconds from the start of the upload to its completion (hashing and validation excluded).
+      type: float
+    mb_per_s:
+      description: Throughput of this run in MB/s (10^6 bytes per second).
+      type: float
+    retries:
+      description: Requests that were retried (parts and API calls).
+      type: int
+    hash_seconds:
+      description: Seconds spent hashing the file (0 when it came from the cache or O(checksum)).
+      type: float
+    hash_source:
+      description: Where the SHA-256 came from.
+      type: str
+      choices: [computed, cache, checksum]
+    validation_seconds:
+      description: Seconds the Air API took to validate the upload (null without O(wait)).
+      type: float
+    workers:
+      description: Parallel workers used.
+      type: int
+    chunk_size:
+      description: Part size chosen by the Air API.
+      type: int
+    sha256:
+      description: SHA-256 of the file.
+      type: str
+    upload_aborted:
+      description: Null for a successful upload.
+      type: bool
+  sample: {bytes_total: 24117248, bytes_uploaded: 24117248, parts_total: 5, parts_uploaded: 5, parts_resumed: 0,
+           resumed: false, seconds: 0.41, mb_per_s: 58.8, retries: 0, hash_seconds: 0.02, hash_source: computed,
+           validation_seconds: 0.5, workers: 4, chunk_size: 5242880, upload_aborted: null,
+           sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}
+actions:
+  description: What the task did (or would do in check mode), one line each.
+  returned: always
+  type: list
+  elements: str
+  sample: ["uploaded /srv/images/cumulus-vx.qcow2 (24117248 bytes, 5 parts)"]
+failure:
+  description:
+    - Structured details of a failure. C(upload_aborted) tells whether the failed upload was aborted on the
+      server (true), could not be aborted (false; the next run resumes or aborts it), or none was open (null).
+  returned: failed
+  type: dict
+  sample: {type: AirUploadError, step: part 3, status: 403, upload_aborted: true,
+           message: the presigned URL for part 3 has expired, image_id: 935b994e-9e1e-4d85-9275-10f7b3111cd9}
+"""
+
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
+from ansible_collections.nvidia.air.plugins.module_utils._files import check_checksum, check_source
+from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image
+from ansible_collections.nvidia.air.plugins.module_utils._module import AirModule
+from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageUploader
+
+
+class AirImageUploadModule(AirModule):
+    argument_spec = dict(
+        image=dict(type="str"),
+        name=dict(type="str"),
+        version=dict(type="str"),
+        src=dict(type="path", required=True),
+        checksum=dict(type="str"),
+        on_mismatch=dict(type="str", default="fail", choices=["fail", "replace"]),
+        workers=dict(type="int", default=4),
+        part_timeout=dict(type="float", default=300.0),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="float", default=1800.0),
+        poll_interval=dict(type="float", default=5.0),
+        progress_file=dict(type="path"),
+        hash_cache=dict(type="bool", default=True),
+    )
+    module_kwargs = dict(
+        required_one_of=[["image", "name"]],
+        mutually_exclusive=[["image", "name"]],
+        required_together=[["name", "version"]],
+    )
+
+    def check_options(self):
+        p = self.params
+        # Bad input fails here, before the API is contacted.
+        check_source(p["src"])
+        check_checksum(p["checksum"])
+        if p["workers"] < 1:
+            raise AirInputError("workers must be at least 1", step="check options")
+        if p["part_timeout"] <= 0 or p["wait_timeout"] <= 0 or p["poll_interval"] <= 0:
+            raise AirInputError("part_timeout, wait_timeout and poll_interval must be positive", step="check options")
+        self.uploader = ImageUploader(
+            self.client, workers=p["workers"], part_timeout=p["part_timeout"], hash_cache=p["hash_cache"],
+            progress_file=p["progress_file"], warn=self.warn)
+
+    def run(self):
+        p = self.params
+        sha256, identity, _source, _seconds = self.uploader.file_sha256(p["src"], p["checksum"])
+        self.result.update(sha256=sha256, upload=None)
+        image = self.find_image(p["image"], p["name"], p["version"], required=True)
+        image = self.wait_settled(image, "check its content")
+        size = identity["size"]
+        if image.has_content(sha256, size):
+            self.result["image"] = image.to_result()
+            return
+        self.diff.add("hash", image.hash, sha256)
+        self.diff.add("size", image.size, size)
+        self.diff.add("upload_status", image.upload_status, "COMPLETE" if p["wait"] else "VALIDATING")
+        if image.upload_status in UPLOADED_STATES:
+            image = self.replace(image, sha256, size)
+        action = "%s %s (%d bytes) into image %s" % (
+            "resumed uploading" if image.upload_status == "UPLOADING" else "uploaded", p["src"], size, image.label)
+        outcome = self.change(action, lambda: self.uploader.upload(
+            image, p["src"], checksum=p["checksum"], wait=p["wait"], wait_timeout=p["wait_timeout"],
+            poll_interval=p["poll_interval"], known_sha256=sha256))
+        if outcome is None:  # check mode
+            image = Image(dict(image.data, hash=sha256, size=size, upload_status="COMPLETE"))
+        else:
+            image, self.result["upload"] = outcome
+        self.result["image"] = image.to_result()
+
+    def replace(self, image, sha256, size):
+        if self.params["on_mismatch"] == "fail":
+            raise AirInputError(
+                "image %s already holds a different file (sha256 %s, %d bytes) than %s (sha256 %s, %d bytes)"
+                % (image.label, image.hash, image.size, self.params["src"], sha256, size), step="compare",
+                image_id=image.id, hint="set on_mismatch: replace to upload the new file")
+        if image.published:
+            raise AirInputError("image %s is published; unpublish it before replacing its file" % image.label,
+                                step="compare", image_id=image.id)
+        cleared = self.change("cleared the previous file of image %s" % image.label,
+                              lambda: self.client.clear_upload(image))
+        return cleared or Image(dict(image.data, upload_status="READY", hash="", size=0))
+
+    def fail(self, exc):
+        stats = getattr(exc, "stats", None)
+        if stats is not None:
+            self.result["upload"] = stats
+        super(AirImageUploadModule, self).fail(exc)
+
+
+def main():
+    AirImageUploadModule()()
+
+
+if __name__ == "__main__":
+    main()
