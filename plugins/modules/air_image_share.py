@@ -14,12 +14,13 @@ version_added: 0.1.0
 description:
   - With O(state=present) or O(state=absent), manages the shares of one of your images as a set of target
     organizations. Each share's id is the claim code the other organization uses.
-  - Only live shares count (C(ACTIVE) and not expired); expired and claimed shares are finished and ignored,
-    so an expired share is shared again.
+  - A live share (C(ACTIVE) and not expired) or a claimed one (C(CLAIMED)) means the organization has the image;
+    an expired share counts as absent, so the image is shared again. Claimed shares cannot be revoked and are
+    left alone by O(purge) and O(state=absent).
   - With O(state=claimed), claims a share addressed to your organization (O(share_id)), which copies the image
     into your organization.
 author:
-  - NVIDIA Air collection contributors
+  - NVIDIA Air collection contributors (!UNKNOWN)
 extends_documentation_fragment:
   - nvidia.air._auth
   - nvidia.air._auth.WAIT
@@ -120,7 +121,8 @@ EXAMPLES = r"""
 RETURN = r"""
 shares:
   description:
-    - Live shares of the image after the task (in check mode, predicted; a share to be created has a null C(id)).
+    - Live and claimed shares of the image after the task (in check mode, predicted; a share to be created has a
+      null C(id)).
     - C(id) is the claim code for the target organization.
   returned: when O(state) is V(present) or V(absent)
   type: list
@@ -172,8 +174,6 @@ failure:
   sample: {type: AirApiError, step: share, status: 400, message: "target_org: Organization 'nope' does not exist."}
 """
 
-from ansible.module_utils.six import string_types
-
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirError, AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._models import Image, parse_time, utcnow
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
@@ -216,7 +216,7 @@ class AirImageShareModule(AirModule):
         targets, seen = [], set()
         for index, item in enumerate(items):
             where = "target_orgs[%d]" % index
-            if isinstance(item, string_types):
+            if isinstance(item, str):
                 org, expires = item, None
             elif isinstance(item, dict):
                 unknown = sorted(set(item) - {"org", "expires_at"})
@@ -227,7 +227,7 @@ class AirImageShareModule(AirModule):
             else:
                 raise AirInputError("%s must be an org name or a dict with org and expires_at" % where,
                                     step="check options")
-            if not isinstance(org, string_types) or not org.strip():
+            if not isinstance(org, str) or not org.strip():
                 raise AirInputError("%s: org must be a non-empty string" % where, step="check options")
             if org in seen:
                 raise AirInputError("%s: %r is listed twice" % (where, org), step="check options")
@@ -254,8 +254,11 @@ class AirImageShareModule(AirModule):
     def reconcile(self):
         p = self.params
         image = self.find_image(p["image"], p["name"], p["version"], required=True)
-        live = [s for s in self.client.list_shares(image=image.id) if s.image == image.id and s.is_live()]
-        by_org = dict((s.target_org, s) for s in live)
+        shares = [s for s in self.client.list_shares(image=image.id) if s.image == image.id]
+        live = [s for s in shares if s.is_live()]
+        # A claimed share has done its job: it satisfies "shared with" and cannot be revoked.
+        claimed = [s for s in shares if s.state == "CLAIMED"]
+        by_org = dict((s.target_org, s) for s in live + claimed)
         wanted = [org for org, _expires in self.targets]
         if p["state"] == "present":
             to_create = [(org, expires) for org, expires in self.targets if org not in by_org]
@@ -271,14 +274,14 @@ class AirImageShareModule(AirModule):
         for share in to_revoke:
             self.change("revoked the share of image %s with %s" % (image.label, share.target_org),
                         lambda share=share: self.client.delete_share(share))
-        kept = [s.to_result() for s in live if s not in to_revoke]
+        kept = [s.to_result() for s in live + claimed if s not in to_revoke]
         self.result.update(
             image=image.to_result(),
             shares=kept + created,
             created=[org for org, _expires in to_create],
             revoked=[s.target_org for s in to_revoke],
         )
-        after = sorted(set(before) - set(self.result["revoked"]) | set(self.result["created"]))
+        after = sorted((set(before) - set(self.result["revoked"])) | set(self.result["created"]))
         if after != before:
             self.diff.add("target_orgs", before, after)
 
