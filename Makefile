@@ -35,7 +35,7 @@ DEMO_CHUNK_SIZE ?= 5242880
 DEMO_VALIDATION_DELAY ?= 0.5
 DEMO_PLAYBOOK := demo/demo.yml
 
-.PHONY: help setup _setup system-deps demo test test-emulator test-conformance lint build clean
+.PHONY: help setup _setup system-deps demo test test-emulator test-conformance test-integration lint build clean
 
 help:
 	@echo "Targets:"
@@ -119,21 +119,17 @@ $(COLLECTION_LINK):
 # demo
 # ---------------------------------------------------------------------------
 
-# With AIR_API_URL set, the playbook talks to that API directly (no emulator);
-# AIR_API_TOKEN must then be set too (see README.md).
+# demo/run.sh runs $(DEMO_PLAYBOOK) twice (the second run must change nothing).
+# With AIR_API_URL set it talks to that API directly (no emulator); AIR_API_TOKEN,
+# AIR_PARTNER_API_TOKEN and AIR_PARTNER_ORG must then be set too (see README.md).
 demo: setup
 	@if [ -n "$${AIR_API_URL:-}" ]; then \
-	    echo "==> AIR_API_URL is set: running $(DEMO_PLAYBOOK) against $$AIR_API_URL (emulator not started)"; \
-	    ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false "$(VENV)/bin/ansible-playbook" $(DEMO_PLAYBOOK); \
+	    echo "==> AIR_API_URL is set: running the demo against $$AIR_API_URL (emulator not started)"; \
+	    bash demo/run.sh; \
 	else \
-	    if [ ! -x "$(VENV)/bin/air-emulator-run" ]; then \
-	        echo "error: $(VENV)/bin/air-emulator-run not found (is $(EMULATOR_PYPROJECT) there? re-run make setup)" >&2; \
-	        exit 1; \
-	    fi; \
-	    echo "==> running $(DEMO_PLAYBOOK) against the Air API emulator"; \
-	    ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false "$(VENV)/bin/air-emulator-run" \
-	        --chunk-size $(DEMO_CHUNK_SIZE) --validation-delay $(DEMO_VALIDATION_DELAY) -- \
-	        "$(VENV)/bin/ansible-playbook" $(DEMO_PLAYBOOK); \
+	    echo "==> running the demo against the embedded Air API emulator"; \
+	    "$(VENV)/bin/air-emulator-run" --chunk-size $(DEMO_CHUNK_SIZE) \
+	        --validation-delay $(DEMO_VALIDATION_DELAY) --transition-delay $(DEMO_VALIDATION_DELAY) -- bash demo/run.sh; \
 	fi
 
 # ---------------------------------------------------------------------------
@@ -144,7 +140,7 @@ demo: setup
 # code is passed through unchanged (exit 5 = "no tests collected" fails).
 # Planned layers: test-units, test-sanity, test-integration, test-molecule.
 
-test: test-emulator test-conformance
+test: test-emulator test-conformance test-integration
 	@echo "==> test: every layer finished (see SKIPPED lines for layers that do not exist yet)"
 
 test-emulator: setup
@@ -162,6 +158,21 @@ test-conformance: setup
 	else \
 	    echo "==> test-conformance: SKIPPED (tests/conformance does not exist yet)"; \
 	fi
+
+# ansible-test integration: one target per module (tests/integration/targets/)
+# against the Air API emulator. The setup_air_emulator target starts the emulator
+# (free port, temporary data dir) for the first target and the others reuse it;
+# scripts/ansible-test-integration.sh stops it when ansible-test returns, whatever
+# the outcome, and the recipe stops it once more through its state file (a no-op
+# unless the script itself was killed). Extra arguments: INTEGRATION_ARGS, e.g.
+#   make test-integration INTEGRATION_ARGS="air_image_share -v"
+INTEGRATION_ARGS ?=
+
+test-integration: setup
+	@echo "==> test-integration: ansible-test integration against the Air API emulator"
+	@status=0; bash scripts/ansible-test-integration.sh $(INTEGRATION_ARGS) || status=$$?; \
+	bash scripts/ansible-test-integration.sh --stop-emulator; \
+	exit $$status
 
 # ---------------------------------------------------------------------------
 # lint / build / clean

@@ -94,7 +94,7 @@ def read_ngc_config(path=None):
         raise AirConfigError("cannot read %s: %s" % (path, exc.strerror or exc))
     except configparser.Error as exc:
         # configparser quotes the offending line, which may hold an API key: name the error only.
-        raise AirConfigError("cannot read %s: not a valid INI file (%s)" % (path, type(exc).__name__))
+        raise AirConfigError("cannot read %s: not a valid INI file (%s)" % (path, type(exc).__name__)) from None
     profiles = [(section, parser[section]["apikey"]) for section in parser.sections() if "apikey" in parser[section]]
     if not profiles:
         return None
@@ -185,8 +185,7 @@ class AirClient:
         self.session.verify = self.verify
         self.session.headers.update({
             "Authorization": "Bearer %s" % token,
-            "User-Agent": "ansible-collection-nvidia.air/%s (+requests %s)" % (COLLECTION_VERSION,
-                                                                            requests.__version__),
+            "User-Agent": "ansible-collection-nvidia.air/%s (+requests %s)" % (COLLECTION_VERSION, requests.__version__),
             "Accept": "application/json",
         })
 

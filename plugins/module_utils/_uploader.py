@@ -442,8 +442,8 @@ class ImageUploader:
                 hint="the upload took longer than the URLs live; use more workers or a faster link"), None
         if status == 403:
             return AirStorageError(
-                "storage refused the presigned URL for part %d (%s: %s)" % (part.number, code or "AccessDenied",
-                                                                           message or "forbidden"),
+                "storage refused the presigned URL for part %d (%s: %s)"
+                % (part.number, code or "AccessDenied", message or "forbidden"),
                 step=step, status=status, part_number=part.number, code=code,
                 hint="this is the storage endpoint, not the Air API token"), None
         return AirStorageError(

@@ -17,7 +17,7 @@ description:
   - An image is identified by O(id), or by O(name) and O(version) within the organization of the API token.
   - Only the options you set are compared with the image and changed; options left out are left alone.
 author:
-  - NVIDIA Air collection contributors
+  - NVIDIA Air collection contributors (!UNKNOWN)
 extends_documentation_fragment:
   - nvidia.air._auth
   - nvidia.air._auth.WAIT

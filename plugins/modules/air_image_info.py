@@ -17,7 +17,7 @@ description:
   - With O(shares=true) also returns the shares your organization created.
   - Never changes anything. No match is an empty list, not an error.
 author:
-  - NVIDIA Air collection contributors
+  - NVIDIA Air collection contributors (!UNKNOWN)
 extends_documentation_fragment:
   - nvidia.air._auth
   - nvidia.air._attributes

@@ -18,10 +18,10 @@ description:
     streamed from its offset in the file (memory stays flat whatever the file size), with per-part retries.
   - An upload interrupted by a killed run (async timeout, cancelled job, lost controller) is resumed by the next
     run from the parts that are missing, as long as its URLs still work; otherwise it is aborted and started again.
-    Any other failure aborts the upload, so no multipart upload is left behind; RV(failure.upload_aborted) says
-    whether that worked.
+    Any other failure aborts the upload, so no multipart upload is left behind; C(upload_aborted) in RV(failure)
+    says whether that worked.
 author:
-  - NVIDIA Air collection contributors
+  - NVIDIA Air collection contributors (!UNKNOWN)
 extends_documentation_fragment:
   - nvidia.air._auth
   - nvidia.air._attributes

@@ -172,7 +172,7 @@ def uploaded_image(make_image, small_file, wait_image, api):
         file = file or small_file
         image = make_image(suffix, client=client, **fields)
         image.upload(filepath=file.path)
-        done, _ = wait_image(client, image.id, lambda i: i.upload_status == "COMPLETE")
+        done, _seen = wait_image(client, image.id, lambda i: i.upload_status == "COMPLETE")
         assert done.hash == file.sha256 and done.size == file.size
         return done
 

@@ -264,14 +264,14 @@ def test_list_filters(api, catalog):
 
 
 def test_list_filter_by_hash(api, catalog, small_file, other_small_file):
-    _, images = catalog
+    _prefix, images = catalog
     assert [i.id for i in api.images.list(hash=small_file.sha256)] == [images["delta"].id]
     assert [i.id for i in api.images.list(hash=other_small_file.sha256)] == [images["papa"].id]
     assert list(api.images.list(hash="0" * 64)) == []
 
 
 def test_list_results_are_full_images(api, catalog):
-    _, images = catalog
+    _prefix, images = catalog
     listed = {i.id: i for i in api.images.list()}
     for image in images.values():
         assert dataclasses.asdict(listed[image.id]) == dataclasses.asdict(api.images.get(image.id))
@@ -422,7 +422,7 @@ def test_publish_endpoint_form_and_restricted_visibility(api, partner_api, uploa
     image = uploaded_image("restricted")
     api.images.publish(image=image.id, prefer_public=False, allowed_orgs=[orgs["partner-org"]],
                        justification="partner preview")
-    done, _ = wait_image(api, image.id, lambda i: i.published and i.upload_status == "COMPLETE")
+    done, _seen = wait_image(api, image.id, lambda i: i.published and i.upload_status == "COMPLETE")
     assert done.publicly_published is False
     assert [i.id for i in partner_api.images.list(published=True)] == [image.id]
     assert list(partner_api.images.list(publicly_published=True)) == []
@@ -445,4 +445,3 @@ def test_published_image_cannot_be_deleted(api, uploaded_image, wait_image):
         api.images.delete(image.id)
     assert excinfo.value.status_code == 400
     assert api.images.get(image.id).published is True
-

@@ -156,7 +156,7 @@ def test_claim_keeps_name_when_not_renamed(api, partner_api, uploaded_image, wai
     share = api.images.share(image=source.id, target_org=PARTNER_ORG)
     claimed = partner_api.images.claim_image_share(image_share=share.id)
     assert (claimed.name, claimed.version) == (source.name, "3.1")
-    done, _ = wait_image(partner_api, claimed.id, lambda i: i.upload_status == "COMPLETE")
+    done, _seen = wait_image(partner_api, claimed.id, lambda i: i.upload_status == "COMPLETE")
     assert done.hash == source.hash
 
 

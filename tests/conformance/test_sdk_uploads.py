@@ -68,9 +68,9 @@ def test_sequential_upload_wire_protocol(api, emulator, make_image, big_file, wa
     image.upload(filepath=big_file.path)
     monkeypatch.undo()
 
-    actions = [url.rstrip("/").rsplit("/", 1)[-1] for url, _, _ in calls]
+    actions = [url.rstrip("/").rsplit("/", 1)[-1] for url, _body, _response in calls]
     assert actions == ["start-upload", "complete-upload"]
-    (_, start_body, start), (_, complete_body, complete) = calls
+    (_start_url, start_body, start), (_complete_url, complete_body, complete) = calls
     assert json.loads(start_body) == {"hash": big_file.sha256, "size": big_file.size}
     assert start.status_code == 200
     plan = start.json()
@@ -80,7 +80,7 @@ def test_sequential_upload_wire_protocol(api, emulator, make_image, big_file, wa
     # Parts in order, each with the (unquoted) S3-style ETag = MD5 of that byte range.
     chunk = plan["chunk_size"]
     with open(big_file.path, "rb") as handle:
-        md5s = [hashlib.md5(handle.read(chunk)).hexdigest() for _ in range(5)]
+        md5s = [hashlib.md5(handle.read(chunk)).hexdigest() for _part in range(5)]
     assert json.loads(complete_body) == {
         "parts": [{"part_number": n, "etag": md5s[n - 1]} for n in range(1, 6)]
     }
@@ -100,7 +100,7 @@ def test_create_with_filepath_uploads_in_one_step(api, emulator, big_file, wait_
     assert isinstance(image, Image)
     assert image.name == f"conf-{unique}-oneshot" and image.cpu_arch == "ARM"
     assert image.upload_status in ("VALIDATING", "COMPLETE")
-    done, _ = wait_image(api, image.id, lambda i: i.upload_status == "COMPLETE")
+    done, _seen = wait_image(api, image.id, lambda i: i.upload_status == "COMPLETE")
     _assert_complete(done, big_file)
     assert [i.id for i in api.images.list()] == [image.id]
     state = _assert_no_open_uploads(emulator, objects=1)
@@ -128,7 +128,7 @@ def test_clear_upload_resets_to_ready_and_allows_reupload(api, emulator, uploade
     _assert_no_open_uploads(emulator, objects=0)
 
     image.upload(filepath=other_small_file.path)
-    done, _ = wait_image(api, image.id, lambda i: i.upload_status == "COMPLETE")
+    done, _seen = wait_image(api, image.id, lambda i: i.upload_status == "COMPLETE")
     _assert_complete(done, other_small_file)
 
     # Endpoint form with a primary key.
@@ -166,7 +166,7 @@ def test_permanent_part_failure_aborts_the_upload(api, emulator, make_image, big
 
     # The image is usable again: a new upload goes through.
     image.upload(filepath=small_file.path)
-    done, _ = wait_image(api, image.id, lambda i: i.upload_status == "COMPLETE")
+    done, _seen = wait_image(api, image.id, lambda i: i.upload_status == "COMPLETE")
     _assert_complete(done, small_file)
     _assert_no_open_uploads(emulator, objects=1)
 
@@ -182,7 +182,7 @@ def test_transient_part_failure_is_retried(api, emulator, make_image, big_file, 
     finally:
         emulator.clear_faults()
     assert faults[0]["fired"] == 1  # exactly one injected failure, then the retry got through
-    done, _ = wait_image(api, image.id, lambda i: i.upload_status == "COMPLETE")
+    done, _seen = wait_image(api, image.id, lambda i: i.upload_status == "COMPLETE")
     _assert_complete(done, big_file)
     state = _assert_no_open_uploads(emulator, objects=1)
     assert state["objects"][0]["parts"] == 5

@@ -191,8 +191,8 @@ def _page(request: Request, results: list[dict]) -> dict:
 
 def create_app(settings) -> FastAPI:
     settings.validate()
-    clock = Clock()
     store = Store(settings.data_dir)
+    clock = Clock(store)
     faults = FaultRegistry()
     storage = make_storage(settings, store, clock, faults)
     service = Service(settings, store, storage, clock)
@@ -234,7 +234,7 @@ def create_app(settings) -> FastAPI:
 
     def principal(request: Request):
         header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
+        scheme, _sep, token = header.partition(" ")
         if not header:
             raise ApiError(401, "Authentication credentials were not provided.",
                            headers={"WWW-Authenticate": "Bearer"})
@@ -244,7 +244,9 @@ def create_app(settings) -> FastAPI:
         return found
 
     api = APIRouter(prefix="/api/v3")
-    image_value = lambda image, name: image.get(name)  # noqa: E731
+
+    def image_value(image, name):
+        return image.get(name)
 
     @api.get("/images/")
     def list_images(request: Request, who=Depends(principal)):
@@ -261,7 +263,7 @@ def create_app(settings) -> FastAPI:
         return _page(request, [service.image_json(i, who) for i in items])
 
     @api.post("/images/", status_code=201)
-    def create_image(body=Depends(json_body), who=Depends(principal)):
+    def create_image(who=Depends(principal), body=Depends(json_body)):
         return service.image_json(service.create_image(body, who), who)
 
     @api.get("/images/shares/")
@@ -276,7 +278,7 @@ def create_app(settings) -> FastAPI:
         return _page(request, [service.share_json(s) for s in items])
 
     @api.post("/images/shares/", status_code=201)
-    def create_share(body=Depends(json_body), who=Depends(principal)):
+    def create_share(who=Depends(principal), body=Depends(json_body)):
         return service.share_json(service.create_share(body, who))
 
     @api.get("/images/shares/{share_id}/")
@@ -284,12 +286,12 @@ def create_app(settings) -> FastAPI:
         return service.share_json(service.get_share(share_id, who))
 
     @api.delete("/images/shares/{share_id}/", status_code=204)
-    def delete_share(share_id: str, _body=Depends(json_body), who=Depends(principal)):
+    def delete_share(share_id: str, who=Depends(principal), _body=Depends(json_body)):
         service.delete_share(share_id, who)
         return Response(status_code=204)
 
     @api.post("/images/claim-image-share/", status_code=201)
-    def claim(body=Depends(json_body), who=Depends(principal)):
+    def claim(who=Depends(principal), body=Depends(json_body)):
         return service.image_json(service.claim(body, who), who)
 
     @api.get("/images/{image_id}/")
@@ -297,37 +299,37 @@ def create_app(settings) -> FastAPI:
         return service.image_json(service.get_image(image_id, who), who)
 
     @api.patch("/images/{image_id}/")
-    def update_image(image_id: str, body=Depends(json_body), who=Depends(principal)):
+    def update_image(image_id: str, who=Depends(principal), body=Depends(json_body)):
         return service.image_json(service.update_image(image_id, body, who), who)
 
     @api.delete("/images/{image_id}/", status_code=204)
-    def delete_image(image_id: str, _body=Depends(json_body), who=Depends(principal)):
+    def delete_image(image_id: str, who=Depends(principal), _body=Depends(json_body)):
         service.delete_image(image_id, who)
         return Response(status_code=204)
 
     @api.patch("/images/{image_id}/start-upload/")
-    def start_upload(image_id: str, body=Depends(json_body), who=Depends(principal)):
+    def start_upload(image_id: str, who=Depends(principal), body=Depends(json_body)):
         return service.start_upload(image_id, body, who)
 
     @api.patch("/images/{image_id}/complete-upload/")
-    def complete_upload(image_id: str, body=Depends(json_body), who=Depends(principal)):
+    def complete_upload(image_id: str, who=Depends(principal), body=Depends(json_body)):
         return service.image_json(service.complete_upload(image_id, body, who), who)
 
     @api.patch("/images/{image_id}/abort-upload/", status_code=204)
-    def abort_upload(image_id: str, _body=Depends(json_body), who=Depends(principal)):
+    def abort_upload(image_id: str, who=Depends(principal), _body=Depends(json_body)):
         service.abort_upload(image_id, who)
         return Response(status_code=204)
 
     @api.patch("/images/{image_id}/clear-upload/")
-    def clear_upload(image_id: str, _body=Depends(json_body), who=Depends(principal)):
+    def clear_upload(image_id: str, who=Depends(principal), _body=Depends(json_body)):
         return service.image_json(service.clear_upload(image_id, who), who)
 
     @api.patch("/images/{image_id}/publish/")
-    def publish(image_id: str, body=Depends(json_body), who=Depends(principal)):
+    def publish(image_id: str, who=Depends(principal), body=Depends(json_body)):
         return service.image_json(service.publish(image_id, body, who), who)
 
     @api.patch("/images/{image_id}/unpublish/")
-    def unpublish(image_id: str, body=Depends(json_body), who=Depends(principal)):
+    def unpublish(image_id: str, who=Depends(principal), body=Depends(json_body)):
         return service.image_json(service.unpublish(image_id, body, who), who)
 
     app.include_router(api)
@@ -391,7 +393,7 @@ def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter
         seconds = body.get("advance") if isinstance(body, dict) else None
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
             raise invalid({"advance": ["A non-negative number of seconds is required."]})
-        clock.offset += seconds
+        clock.advance(seconds)
         return {"now": v.iso(clock.now()), "offset": clock.offset}
 
     @admin.post("/jobs/run/")
@@ -410,7 +412,7 @@ def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter
                     storage.delete_object(image["_object_key"])
         store.reset()
         faults.clear()
-        clock.offset = 0.0
+        clock.advance(-clock.offset)
         for sub in ("parts", "objects"):
             directory = os.path.join(settings.data_dir, sub)
             if os.path.isdir(directory):

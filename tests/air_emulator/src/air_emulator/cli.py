@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 
 import uvicorn
@@ -47,6 +48,14 @@ class _Server(uvicorn.Server):
     def __init__(self, config, host: str) -> None:
         super().__init__(config)
         self._host = host
+
+    def handle_exit(self, sig, frame) -> None:
+        # SIGTERM is how the emulator is meant to stop: shut down gracefully and exit 0
+        # (uvicorn would re-raise the signal afterwards, making the exit status 143).
+        if self.should_exit and sig == signal.SIGINT:
+            self.force_exit = True
+        else:
+            self.should_exit = True
 
     async def startup(self, sockets=None) -> None:
         await super().startup(sockets=sockets)

@@ -87,7 +87,7 @@ def parse_org_specs(specs: list[str] | None) -> dict[str, Principal]:
         name, sep, rest = spec.partition("=")
         if not sep or not name or not rest:
             raise ConfigError(f"--org expects NAME=TOKEN[:SCOPES], got {spec!r}")
-        token, _, scope_text = rest.partition(":")
+        token, _sep, scope_text = rest.partition(":")
         if not token:
             raise ConfigError(f"--org {name}: empty token")
         if token in tokens:

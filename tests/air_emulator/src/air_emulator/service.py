@@ -183,9 +183,9 @@ class Service:
         return image
 
     def update_image(self, image_id: str, body, principal) -> dict:
-        data = v.clean(body, WRITABLE, read_only=READ_ONLY)
         with self.store.tx():
             image = self._own_image(image_id, principal, "image_write")
+            data = v.clean(body, WRITABLE, read_only=READ_ONLY)
             name, version = data.get("name", image["name"]), data.get("version", image["version"])
             if (name, version) != (image["name"], image["version"]):
                 if self._name_taken(image["_org"], name, version, exclude=image["id"]):
@@ -217,9 +217,10 @@ class Service:
 
     # ------------------------------------------------------------------ uploads
     def start_upload(self, image_id: str, body, principal) -> dict:
-        data = v.clean(body, {"hash": _hash_field, "size": v.integer(1, MAX_UPLOAD_SIZE)}, required=("hash", "size"))
         with self.store.tx():
             image = self._own_image(image_id, principal, "image_write")
+            data = v.clean(body, {"hash": _hash_field, "size": v.integer(1, MAX_UPLOAD_SIZE)},
+                           required=("hash", "size"))
             if image["upload_status"] != "READY":
                 hint = {
                     "UPLOADING": "Only one upload per image: complete or abort the current one.",
@@ -243,9 +244,9 @@ class Service:
         return {"upload_id": upload_id, "part_urls": urls, "chunk_size": chunk}
 
     def complete_upload(self, image_id: str, body, principal) -> dict:
-        data = v.clean(body, {"parts": _part_list}, required=("parts",))
         with self.store.tx():
             image = self._own_image(image_id, principal, "image_write")
+            data = v.clean(body, {"parts": _part_list}, required=("parts",))
             if image["upload_status"] != "UPLOADING":
                 raise _state_error(image, "complete the upload", "Start an upload first.")
             upload = self.store.get_upload(image["_upload_id"])
@@ -300,9 +301,9 @@ class Service:
     def publish(self, image_id: str, body, principal) -> dict:
         schema = dict(RENAME, prefer_public=v.boolean, allowed_orgs=_org_list(self.settings),
                       justification=v.string(0, 2048, nullable=True))
-        data = v.clean(body, schema)
         with self.store.tx():
             image = self._own_image(image_id, principal, "image_publish")
+            data = v.clean(body, schema)
             if image["upload_status"] != "COMPLETE":
                 raise _state_error(image, "publish", "Only COMPLETE images can be published.")
             if image["published"]:
@@ -320,9 +321,9 @@ class Service:
         return image
 
     def unpublish(self, image_id: str, body, principal) -> dict:
-        data = v.clean(body, RENAME)
         with self.store.tx():
             image = self._own_image(image_id, principal, "image_publish")
+            data = v.clean(body, RENAME)
             if image["upload_status"] != "COMPLETE":
                 raise _state_error(image, "unpublish")
             if not image["published"]:

@@ -28,13 +28,21 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 
 
 class Clock:
-    """Wall clock with an offset tests can advance (``POST /_emulator/clock``)."""
+    """Wall clock with an offset tests can advance (``POST /_emulator/clock``).
 
-    def __init__(self) -> None:
-        self.offset = 0.0
+    The offset is stored, so emulated time does not jump back on a restart.
+    """
+
+    def __init__(self, store: "Store") -> None:
+        self._store = store
+        self.offset = float(store.meta("clock_offset", "0"))
 
     def now(self) -> float:
         return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+        self._store.set_meta("clock_offset", repr(self.offset))
 
 
 class Store:

@@ -71,6 +71,8 @@ class Emulator:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc and self.proc.stdout and not self.proc.stdout.closed:
+            self.proc.stdout.close()
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
