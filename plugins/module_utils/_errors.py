@@ -156,14 +156,18 @@ class AirUrlExpiredError(AirStorageError):
 class AirUploadError(AirError):
     """An upload attempt ended; ``aborted`` tells whether abort-upload succeeded."""
 
-    def __init__(self, message, aborted=None, stats=None, **kwargs):
+    def __init__(self, message, aborted=None, stats=None, cause=None, **kwargs):
         self.aborted = aborted
         self.stats = stats
+        self.cause = cause  # the error that ended the attempt (e.g. an AirUrlExpiredError)
         super(AirUploadError, self).__init__(message, **kwargs)
 
     def to_failure(self):
         failure = super(AirUploadError, self).to_failure()
         failure["upload_aborted"] = self.aborted
+        if isinstance(self.cause, AirStorageError):
+            failure.update(part_number=self.cause.part_number, storage_code=self.cause.code,
+                           url_expired=isinstance(self.cause, AirUrlExpiredError))
         return failure
 
 

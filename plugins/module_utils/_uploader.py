@@ -324,9 +324,7 @@ class ImageUploader:
                       status=getattr(exc, "status", None), detail=getattr(exc, "detail", None),
                       field_errors=getattr(exc, "field_errors", None), request_id=getattr(exc, "request_id", None),
                       hint=getattr(exc, "hint", None))
-        error = cls(message, aborted=aborted, stats=stats, **kwargs)
-        error.cause = exc
-        return error
+        return cls(message, aborted=aborted, stats=stats, cause=exc, **kwargs)
 
     def _abort(self, image):
         try:
