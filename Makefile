@@ -140,7 +140,7 @@ demo: setup
 # code is passed through unchanged (exit 5 = "no tests collected" fails).
 # Planned layers: test-units, test-sanity, test-integration, test-molecule.
 
-test: test-emulator test-conformance test-integration
+test: test-emulator test-conformance test-integration test-ansible
 	@echo "==> test: every layer finished (see SKIPPED lines for layers that do not exist yet)"
 
 test-emulator: setup
@@ -158,6 +158,13 @@ test-conformance: setup
 	else \
 	    echo "==> test-conformance: SKIPPED (tests/conformance does not exist yet)"; \
 	fi
+
+# pytest-ansible: the modules run through Ansible (ad-hoc tasks on localhost) against
+# an emulator the suite starts itself (tests/ansible/conftest.py).
+.PHONY: test-ansible
+test-ansible: setup
+	@echo "==> test-ansible: tests/ansible"
+	@$(PYTEST) tests/ansible -q
 
 # ansible-test integration: one target per module (tests/integration/targets/)
 # against the Air API emulator. The setup_air_emulator target starts the emulator

@@ -111,12 +111,15 @@ class AirModule:
         self.module.warn(message)
 
     def change(self, action, write=None):
-        """Record a change; run ``write`` (the only thing check mode skips) and return its result."""
+        """Run ``write`` (the only thing check mode skips), then record the change.
+
+        A write the API refuses raises before anything is recorded, so a failed
+        task never claims a change it did not make.
+        """
+        outcome = None if write is None or self.check_mode else write()
         self.result["changed"] = True
         self.result["actions"].append(action)
-        if write is None or self.check_mode:
-            return None
-        return write()
+        return outcome
 
     # ----------------------------------------------------------- image lookups
     def find_image(self, image_id=None, name=None, version=None, required=False):

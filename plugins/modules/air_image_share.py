@@ -299,7 +299,7 @@ class AirImageShareModule(AirModule):
                     self.client.delete_share(share)
                 except AirError as exc:
                     self.warn("could not revoke the share %s created before the failure: %s" % (share.id, exc))
-            self.result.update(changed=False, actions=[])
+            self.result.update(changed=False, actions=[])  # rolled back: the shares are as they were
             raise
         if self.check_mode:
             return [dict(id=None, image=image.id, image_name=image.name, image_version=image.version, target_org=org,
