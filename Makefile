@@ -35,13 +35,13 @@ DEMO_CHUNK_SIZE ?= 5242880
 DEMO_VALIDATION_DELAY ?= 0.5
 DEMO_PLAYBOOK := demo/demo.yml
 
-.PHONY: help setup _setup system-deps demo test test-emulator test-conformance test-integration lint build clean
+.PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-integration test-sanity test-units test-molecule lint build clean
 
 help:
 	@echo "Targets:"
 	@echo "  make demo    run $(DEMO_PLAYBOOK) against the Air API emulator (or \$$AIR_API_URL if set)"
-	@echo "  make test    run every test layer (emulator, conformance)"
-	@echo "  make setup   create .venv (Python 3.12), install pinned dev deps and qemu-utils"
+	@echo "  make test    run every test layer (sanity, units, emulator, conformance, integration, ansible, molecule) and lint"
+	@echo "  make setup   create .venv (Python 3.12), install pinned dev deps, qemu-utils and shellcheck"
 	@echo "  make lint    ansible-lint, antsibull-changelog lint, bash -n"
 	@echo "  make build   build the collection tarball into .cache/build and check its content"
 	@echo "  make clean   remove .venv, collections/ and caches"
@@ -61,25 +61,38 @@ setup:
 _setup: system-deps $(STAMP) $(COLLECTION_LINK)
 	@echo "==> dev environment ready (.venv, ANSIBLE_COLLECTIONS_PATH=$(ANSIBLE_COLLECTIONS_PATH))"
 
-# System packages: qemu-img (Debian: qemu-utils). apt-get runs only when something is missing.
+# System packages; apt-get runs only when something is missing.
+#   qemu-img   (Debian: qemu-utils)  required: the collection inspects disk images with it (bindep.txt)
+#   shellcheck (Debian: shellcheck)  development only: `ansible-test sanity` skips its shellcheck
+#                                    test (with a warning) when it is missing, so failing to install
+#                                    it is only a warning
 system-deps:
-	@if ! command -v qemu-img >/dev/null 2>&1; then \
-	    if ! command -v apt-get >/dev/null 2>&1; then \
-	        echo "error: qemu-img is missing and apt-get is not available; install qemu-utils / qemu-img (see bindep.txt)" >&2; \
-	        exit 1; \
-	    fi; \
+	@missing=""; required=""; \
+	command -v qemu-img >/dev/null 2>&1 || { missing="$$missing qemu-utils"; required=qemu-utils; }; \
+	command -v shellcheck >/dev/null 2>&1 || missing="$$missing shellcheck"; \
+	if [ -n "$$missing" ]; then \
 	    sudo=""; \
-	    if [ "$$(id -u)" != 0 ]; then \
-	        if command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; \
-	        else echo "error: qemu-img is missing; run as root or install qemu-utils yourself" >&2; exit 1; fi; \
+	    if ! command -v apt-get >/dev/null 2>&1; then \
+	        problem="apt-get is not available"; \
+	    elif [ "$$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then \
+	        problem="not root and no sudo"; \
+	    else \
+	        problem=""; \
+	        if [ "$$(id -u)" != 0 ]; then sudo="sudo -n"; fi; \
+	        echo "==> installing$$missing with apt-get (log: /tmp/nvidia-air-apt.log)"; \
+	        if ! { $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	               $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; } \
+	               >/tmp/nvidia-air-apt.log 2>&1; then \
+	            tail -n 30 /tmp/nvidia-air-apt.log >&2; \
+	            problem="apt-get install$$missing failed"; \
+	        fi; \
 	    fi; \
-	    echo "==> installing qemu-utils with apt-get (log: /tmp/nvidia-air-apt.log)"; \
-	    if ! { $$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
-	           $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-utils; } \
-	           >/tmp/nvidia-air-apt.log 2>&1; then \
-	        tail -n 30 /tmp/nvidia-air-apt.log >&2; \
-	        echo "error: apt-get install qemu-utils failed" >&2; \
-	        exit 1; \
+	    if [ -n "$$problem" ]; then \
+	        if [ -n "$$required" ] && ! command -v qemu-img >/dev/null 2>&1; then \
+	            echo "error: qemu-img is missing and $$problem; install qemu-utils / qemu-img yourself (see bindep.txt)" >&2; \
+	            exit 1; \
+	        fi; \
+	        echo "warning: shellcheck is missing and $$problem; ansible-test sanity will skip its shellcheck test" >&2; \
 	    fi; \
 	fi
 
@@ -138,9 +151,9 @@ demo: setup
 # Each layer is its own target; `test` runs them all. A layer whose directory
 # does not exist yet is skipped with a message. Once it exists, pytest's exit
 # code is passed through unchanged (exit 5 = "no tests collected" fails).
-# Planned layers: test-units, test-sanity, test-integration, test-molecule.
+# ansible-lint (`lint`) comes last, so a lint finding does not hide a test result.
 
-test: test-emulator test-conformance test-integration test-ansible
+test: test-sanity test-units test-client test-emulator test-conformance test-integration test-ansible test-molecule lint
 	@echo "==> test: every layer finished (see SKIPPED lines for layers that do not exist yet)"
 
 test-emulator: setup
@@ -159,9 +172,42 @@ test-conformance: setup
 	    echo "==> test-conformance: SKIPPED (tests/conformance does not exist yet)"; \
 	fi
 
+# ansible-test sanity and units run on a copy of the collection at
+# .cache/ansible-test/ansible_collections/nvidia/air (ansible-test needs that path
+# layout; scripts/ansible-test.sh syncs the copy) in virtual environments it creates
+# under ~/.ansible/test (--venv; the first run installs them, about 2 minutes).
+#
+# test-sanity runs every default sanity test: the single-version ones (pep8, pylint,
+# validate-modules, ansible-doc, yamllint, shellcheck, ...) on the controller Python
+# (.venv's 3.12), and compile and import, the multi-version ones, on every Python
+# 3.9-3.14 that is found (tests/config.yml: modules support >= 3.9; a version that
+# is not installed is skipped with a warning). The ignore files in tests/sanity/
+# stay empty: fix the finding instead. Extra arguments: SANITY_ARGS, e.g.
+#   make test-sanity SANITY_ARGS="--test pylint --test pep8"
+#   make test-sanity SANITY_ARGS="--python 3.12"     (every test, only on 3.12)
+SANITY_ARGS ?=
+
+test-sanity: setup
+	@echo "==> test-sanity: ansible-test sanity --venv $(SANITY_ARGS)"
+	@bash scripts/ansible-test.sh sanity --venv $(SANITY_ARGS)
+
+# test-units: `ansible-test units` for tests/unit/plugins/modules/ only (module logic,
+# no network). tests/unit/plugins/module_utils/ needs the Air API emulator and is run
+# by plain pytest, so it is never passed to ansible-test.
+UNITS_ARGS ?=
+
+test-units: setup
+	@echo "==> test-units: ansible-test units --venv --python 3.12 tests/unit/plugins/modules/ $(UNITS_ARGS)"
+	@bash scripts/ansible-test.sh units --venv --python 3.12 $(UNITS_ARGS) tests/unit/plugins/modules/
+
 # pytest-ansible: the modules run through Ansible (ad-hoc tasks on localhost) against
 # an emulator the suite starts itself (tests/ansible/conftest.py).
 .PHONY: test-ansible
+# The client (plugins/module_utils) against the real emulator and a moto S3 server (issue 3).
+test-client: setup
+	@echo "==> test-client: tests/unit/plugins/module_utils (client and uploader against the emulator)"
+	@$(PYTEST) tests/unit/plugins/module_utils -q
+
 test-ansible: setup
 	@echo "==> test-ansible: tests/ansible"
 	@$(PYTEST) tests/ansible -q
@@ -171,8 +217,11 @@ test-ansible: setup
 # (free port, temporary data dir) for the first target and the others reuse it;
 # scripts/ansible-test-integration.sh stops it when ansible-test returns, whatever
 # the outcome, and the recipe stops it once more through its state file (a no-op
-# unless the script itself was killed). Extra arguments: INTEGRATION_ARGS, e.g.
+# unless the script itself was killed). The targets find .venv/bin/air-emulator and
+# the emulator's state file through tests/integration/integration_config.yml, which
+# the script writes into the ansible-test copy. Extra arguments: INTEGRATION_ARGS, e.g.
 #   make test-integration INTEGRATION_ARGS="air_image_share -v"
+#   AIR_IT_RUNS=2 make test-integration     (every target twice against one emulator)
 INTEGRATION_ARGS ?=
 
 test-integration: setup
@@ -180,6 +229,28 @@ test-integration: setup
 	@status=0; bash scripts/ansible-test-integration.sh $(INTEGRATION_ARGS) || status=$$?; \
 	bash scripts/ansible-test-integration.sh --stop-emulator; \
 	exit $$status
+
+# Molecule: one scenario per role under extensions/molecule/ (image_build,
+# image_release, image_claim; shared settings in extensions/molecule/config.yml),
+# delegated to localhost (connection local), all against one Air API emulator that
+# air-emulator-run starts for the run (free port, temporary data dir; it exports
+# AIR_API_URL and AIR_EMULATOR_URL) and stops afterwards. molecule finds the
+# scenarios from the collection root (galaxy.yml). Each scenario runs destroy,
+# syntax, prepare, converge, idempotence (the second converge must change nothing),
+# verify (state through nvidia.air.air_image_info, then the role's input
+# validation) and destroy. Extra arguments: MOLECULE_ARGS (default --all), e.g.
+#   make test-molecule MOLECULE_ARGS="-s image_release"
+MOLECULE_ARGS ?= --all
+MOLECULE_CHUNK_SIZE ?= 5242880
+MOLECULE_DELAY ?= 0.5
+
+test-molecule: setup
+	@echo "==> test-molecule: molecule test $(MOLECULE_ARGS) against the Air API emulator"
+	@start=$$SECONDS; \
+	"$(VENV)/bin/air-emulator-run" --chunk-size $(MOLECULE_CHUNK_SIZE) \
+	    --validation-delay $(MOLECULE_DELAY) --transition-delay $(MOLECULE_DELAY) -- \
+	    "$(VENV)/bin/molecule" test $(MOLECULE_ARGS); \
+	echo "==> test-molecule: passed in $$((SECONDS - start)) s"
 
 # ---------------------------------------------------------------------------
 # lint / build / clean

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Throughput of the emulator's local data plane (not a test).
 
 Starts an emulator, asks for an upload of PARTS x PART_MB, PUTs the parts in
@@ -56,7 +55,7 @@ def main() -> int:
         path = os.path.join(tmp, "blob.bin")
         with open(path, "wb") as f:
             block = os.urandom(1 << 20)
-            for _ in range(size // len(block)):
+            for _block in range(size // len(block)):
                 f.write(block)
             f.write(block[: size % len(block)])
         digest = hashlib.sha256()

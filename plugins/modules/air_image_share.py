@@ -174,6 +174,8 @@ failure:
   sample: {type: AirApiError, step: share, status: 400, message: "target_org: Organization 'nope' does not exist."}
 """
 
+import datetime
+
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirError, AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._models import Image, parse_time, utcnow
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
@@ -240,7 +242,7 @@ class AirImageShareModule(AirModule):
                                         step="check options")
                 if when <= utcnow():
                     raise AirInputError("%s: expires_at %s is in the past" % (where, expires), step="check options")
-                expires = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                expires = when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             targets.append((org, expires))
         return targets
 

@@ -161,7 +161,7 @@ def test_validation_400_is_not_retried_and_carries_details(client):
     with air_raises(AirApiError) as info:
         client.create_image(image_fields("bad", cpu_arch="sparc"))
     error = info.value
-    assert type(error) is AirApiError
+    assert type(error) is AirApiError  # pylint: disable=unidiomatic-typecheck  # not a subclass
     assert error.step == "create" and error.status == 400
     assert error.field_errors == {"cpu_arch": ['"sparc" is not a valid choice.']}
     assert UUID_RE.match(error.request_id)

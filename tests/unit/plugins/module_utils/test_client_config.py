@@ -140,7 +140,7 @@ def test_requests_carry_user_agent_token_and_trailing_slash(recorder):
     assert "nvidia.air" in headers["user-agent"] and "requests" in headers["user-agent"]
     assert headers["authorization"] == "Bearer " + DEMO_TOKEN
     assert headers["accept"] == "application/json"
-    path, _, query = request["path"].partition("?")
+    path, _sep, query = request["path"].partition("?")
     assert path == "/api/v3/images/"
     assert sorted(query.split("&")) == ["limit=200", "name=x"]
 

@@ -96,8 +96,7 @@ def test_foreign_upload_is_aborted_and_restarted(emulator, make_image, make_uplo
                                                  warnings_seen):
     local = random_file(BIG_SIZE)
     image = make_image()
-    started = emulator.api("PATCH", "images/%s/start-upload" % image.id, json={"hash": local.sha256,
-                                                                              "size": local.size})
+    started = emulator.api("PATCH", "images/%s/start-upload" % image.id, json={"hash": local.sha256, "size": local.size})
     assert started.status_code == 200, started.text
     assert api_image(emulator, image.id)["upload_status"] == "UPLOADING"
 

@@ -54,8 +54,8 @@ def s3_client(s3_emulator):
 def test_upload_through_moto_s3(s3_emulator, s3_client, make_uploader, random_file, cache_dir):
     local = random_file(MEDIUM_SIZE)
     image = s3_client.create_image(image_fields("on-moto"))
-    done, stats = make_uploader(for_client=s3_client, workers=3).upload(image, local.path, poll_interval=0.05,
-                                                                       wait_timeout=60)
+    done, stats = make_uploader(for_client=s3_client, workers=3).upload(
+        image, local.path, poll_interval=0.05, wait_timeout=60)
     assert done.upload_status == "COMPLETE"
     assert done.hash == local.sha256 and done.size == local.size
     assert stats["parts_total"] == stats["parts_uploaded"] == 3 and stats["retries"] == 0

@@ -289,8 +289,8 @@ def _rewrite_urls(path, journal, rewrite):
         json.dump(journal, handle)
 
 
-def test_tampered_url_is_a_storage_403_not_a_token_problem(emulator, make_image, make_uploader, random_file,
-                                                          cache_dir):
+def test_tampered_url_is_a_storage_403_not_a_token_problem(
+        emulator, make_image, make_uploader, random_file, cache_dir):
     local = random_file(MEDIUM_SIZE)
     image = make_image()
     path, journal = _journal_kept_by_failed_abort(emulator, image, local, make_uploader, cache_dir)
@@ -309,8 +309,8 @@ def test_tampered_url_is_a_storage_403_not_a_token_problem(emulator, make_image,
     assert_aborted(emulator, image, cache_dir, error)
 
 
-def test_unreachable_storage_error_hides_the_presigned_query(emulator, make_image, make_uploader, random_file,
-                                                            cache_dir):
+def test_unreachable_storage_error_hides_the_presigned_query(
+        emulator, make_image, make_uploader, random_file, cache_dir):
     local = random_file(MEDIUM_SIZE)
     image = make_image()
     path, journal = _journal_kept_by_failed_abort(emulator, image, local, make_uploader, cache_dir)
@@ -407,7 +407,7 @@ def _as_unprivileged_user(fn, timeout=30.0):
     chunks, deadline = [], time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([read_end], [], [], 0.1)
+            ready, _writable, _errors = select.select([read_end], [], [], 0.1)
             if ready:
                 chunk = os.read(read_end, 65536)
                 if not chunk:
@@ -516,8 +516,8 @@ def test_complete_image_is_refused(emulator, make_image, make_uploader, random_f
     assert api_image(emulator, image.id)["hash"] == local.sha256
 
 
-def test_second_run_on_the_same_image_is_refused(emulator, ready_image, make_uploader, random_file, client,
-                                                  cache_dir):
+def test_second_run_on_the_same_image_is_refused(
+        emulator, ready_image, make_uploader, random_file, client, cache_dir):
     local = random_file(1000)
     lock = UploadJournal(client.api_url, ready_image.id, cache_dir)
     lock.acquire()

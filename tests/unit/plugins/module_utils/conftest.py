@@ -38,6 +38,9 @@ def _collections_path():
     ``make setup`` creates ``collections/`` in the repository; without it a
     temporary one is made so a plain ``pytest tests/unit`` still works.
     """
+    if REPO_ROOT.endswith(os.path.join(os.sep, "ansible_collections", "nvidia", "air")):
+        # Already laid out as a collection (the copy `ansible-test units` runs in).
+        return os.path.dirname(os.path.dirname(os.path.dirname(REPO_ROOT)))
     collections = os.path.join(REPO_ROOT, "collections")
     if os.path.isdir(os.path.join(collections, "ansible_collections", "nvidia", "air", "plugins")):
         return collections
@@ -52,7 +55,6 @@ if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
 
 from air_emulator.testing import Emulator  # noqa: E402
-
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient  # noqa: E402
 from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy  # noqa: E402
 from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageUploader  # noqa: E402

@@ -37,7 +37,8 @@ PASSWORD = "Sup3r-Secret-Passw0rd"  # default_password of every image the tests 
 # Never allowed in any error text, warning or failure dict.
 FORBIDDEN = (DEMO_TOKEN, PARTNER_TOKEN, READONLY_TOKEN, PASSWORD, "X-Amz-Signature", "uploadId=")
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# tests/unit/plugins/module_utils/ -> the repository root
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4))
 
 
 # ------------------------------------------------------------------ files

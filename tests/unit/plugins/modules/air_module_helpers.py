@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Helpers for the module unit tests: module arguments, a run that captures the result, a stub client.
+
+Nothing here talks to a network: the stub client answers lookups from a list of
+images and fails the test if a write is attempted outside the calls it allows.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import json
+
+from ansible.module_utils import basic
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19
+    from unittest import mock
+
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        with mock.patch.object(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}))):
+            yield
+
+from ansible_collections.nvidia.air.plugins.module_utils._models import Image
+
+CONNECTION = {"api_url": "https://air.example.com", "api_token": "nvapi-unit-test-token"}
+
+
+def _module_args(args, check_mode=False, diff=False):
+    args = dict(CONNECTION, **args)
+    if check_mode:
+        args["_ansible_check_mode"] = True
+    if diff:
+        args["_ansible_diff"] = True
+    return args
+
+
+def make_module(module_class, args, check_mode=False, diff=False):
+    """An instance of ``module_class`` built from ``args`` (argument spec validation included)."""
+    with patch_module_args(_module_args(args, check_mode, diff)):
+        return module_class()
+
+
+def run_module(module_class, args, capsys, client=None, check_mode=False, diff=False):
+    """Build and run a module to its end (exit_json or fail_json); its JSON result, parsed.
+
+    ``client`` replaces the API client the module would build.
+    """
+    with patch_module_args(_module_args(args, check_mode, diff)):
+        try:
+            instance = module_class()
+            if client is not None:
+                instance._client = client
+            instance()
+        except SystemExit:
+            pass
+    return json.loads(capsys.readouterr().out)
+
+
+def image(**fields):
+    data = {
+        "id": "935b994e-9e1e-4d85-9275-10f7b3111cd9", "name": "cumulus-vx", "version": "5.16.0",
+        "default_username": "cumulus", "default_password": "s3cret-password", "mountpoint": None,
+        "minimum_resources": {"cpu": 1, "memory": 1024, "storage": 10}, "includes_air_agent": False,
+        "cpu_arch": "x86", "emulation_type": [], "emulation_version": "", "provider": "VM", "published": False,
+        "publicly_published": False, "upload_status": "READY", "size": 0, "hash": "", "is_owned_by_client": True,
+        "notes": "", "release_notes": "", "user_manual": "",
+    }
+    data.update(fields)
+    return Image(data)
+
+
+class StubClient:
+    """Lookups from ``images``; any other call fails the test (check mode must not write)."""
+
+    def __init__(self, images=()):
+        self.images = list(images)
+        self.calls = []
+
+    def find_image(self, name, version, step=None):
+        self.calls.append(("find_image", name, version))
+        for candidate in self.images:
+            if candidate.name == name and candidate.version == version:
+                return candidate
+        return None
+
+    def get_image(self, image_id):
+        self.calls.append(("get_image", image_id))
+        for candidate in self.images:
+            if candidate.id == image_id:
+                return candidate
+        raise AssertionError("get_image(%r): not in the stub" % image_id)
+
+    def __getattr__(self, name):
+        raise AssertionError("unexpected client call %s (a write in check mode?)" % name)
