@@ -122,8 +122,7 @@ def test_cross_org_flow(air, emulator, disk_image):
     assert stats["sha256"] == disk_image.sha256
     assert stats["upload_aborted"] is None
     stored = api_image(emulator, image_id)
-    assert (stored["upload_status"], stored["hash"], stored["size"]) == ("COMPLETE", disk_image.sha256,
-                                                                        disk_image.size)
+    assert (stored["upload_status"], stored["hash"], stored["size"]) == ("COMPLETE", disk_image.sha256, disk_image.size)
     assert emulator.state()["uploads"] == []  # no multipart upload left open
 
     result = unchanged(air("air_image_upload", **upload))

@@ -22,7 +22,8 @@ from datetime import datetime
 
 import requests
 
-from air_emulator.testing import DEMO_TOKEN, PARTNER_TOKEN, READONLY_TOKEN  # noqa: F401  pylint: disable=unused-import (re-exported)
+# READONLY_TOKEN is re-exported for the tests.
+from air_emulator.testing import DEMO_TOKEN, PARTNER_TOKEN, READONLY_TOKEN  # noqa: F401  pylint: disable=unused-import
 
 MIB = 1024 * 1024
 CHUNK = 5 * MIB  # the suite's --chunk-size
