@@ -56,6 +56,11 @@ class UploadJournal:
 
     def release(self):
         if self._lock_fd is not None:
+            if not os.path.exists(self.path):  # nothing left to resume: do not leave the lock file behind
+                try:
+                    os.unlink(self.lock_path)
+                except OSError:
+                    pass
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
