@@ -24,10 +24,7 @@ import re
 import time
 import traceback
 
-try:
-    from urllib.parse import urlsplit, urlunsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported
-    urlsplit = urlunsplit = None
+from urllib.parse import urlsplit, urlunsplit
 
 try:
     import requests

@@ -23,10 +23,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait as wait_futures, FIRST_EXCEPTION
 
-try:
-    from urllib.parse import parse_qs, urlsplit
-except ImportError:  # pragma: no cover
-    parse_qs = urlsplit = None
+from urllib.parse import parse_qs, urlsplit
 
 try:
     import requests
@@ -165,6 +162,7 @@ class ImageUploader:
         self._warn = warn or (lambda message: None)
         self._clock = clock
         self._local = threading.local()
+        self._hashed = None
         self.part_retries = 0
         self._retries_lock = threading.Lock()
         if workers > RECOMMENDED_MAX_WORKERS:
@@ -173,27 +171,30 @@ class ImageUploader:
 
     # ------------------------------------------------------------------ hashing
     def file_sha256(self, path, checksum=None):
-        """``(sha256, identity, source, seconds)`` without contacting the API."""
+        """``(sha256, identity, source, seconds)`` without contacting the API.
+
+        The answer is kept, so ``upload()`` of the same unchanged file does not
+        hash (or count hashing) twice.
+        """
         identity = check_source(path)
         checksum = check_checksum(checksum)
+        if self._hashed is not None and self._hashed[1] == identity and (checksum or self._hashed[0]) == \
+                self._hashed[0]:
+            return self._hashed
         self.progress.set_state("hashing", bytes_total=identity["size"], bytes_done=0)
         sha256, source, seconds = resolve_sha256(path, identity, checksum, self.hash_cache,
                                                  on_read=self.progress.add_bytes)
-        return sha256, identity, source, seconds
+        self._hashed = (sha256, identity, source, seconds)
+        return self._hashed
 
     # ------------------------------------------------------------------- upload
-    def upload(self, image, path, checksum=None, wait=True, wait_timeout=1800.0, poll_interval=5.0,
-               known_sha256=None):
+    def upload(self, image, path, checksum=None, wait=True, wait_timeout=1800.0, poll_interval=5.0):
         """Upload ``path`` into ``image``; returns ``(image, stats)``.
 
         ``image`` must be READY, or UPLOADING from an interrupted run (resumed
         when our journal matches and its URLs still work, aborted otherwise).
         """
-        if known_sha256:
-            identity, source, hash_seconds = check_source(path), "cache", 0.0
-            sha256 = known_sha256
-        else:
-            sha256, identity, source, hash_seconds = self.file_sha256(path, checksum)
+        sha256, identity, source, hash_seconds = self.file_sha256(path, checksum)
         stats = {
             "bytes_total": identity["size"], "bytes_uploaded": 0, "parts_total": 0, "parts_uploaded": 0,
             "parts_resumed": 0, "seconds": 0.0, "mb_per_s": 0.0, "retries": 0, "hash_seconds": round(hash_seconds, 3),

@@ -294,7 +294,7 @@ class AirImageUploadModule(AirModule):
             "resumed uploading" if image.upload_status == "UPLOADING" else "uploaded", p["src"], size, image.label)
         outcome = self.change(action, lambda: self.uploader.upload(
             image, p["src"], checksum=p["checksum"], wait=p["wait"], wait_timeout=p["wait_timeout"],
-            poll_interval=p["poll_interval"], known_sha256=sha256))
+            poll_interval=p["poll_interval"]))
         if outcome is None:  # check mode
             image = Image(dict(image.data, hash=sha256, size=size, upload_status="COMPLETE"))
         else:
