@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Run `ansible-test integration` for nvidia.air against the Air API emulator.
+#
+#   scripts/ansible-test-integration.sh                     every target
+#   scripts/ansible-test-integration.sh air_image_share -v  one target, more output
+#   scripts/ansible-test-integration.sh --stop-emulator     only stop a leftover emulator (also one
+#                                                           a by-hand ansible-test run started)
+#
+# 1. Stops an emulator left over from an earlier run and clears the run directory.
+# 2. Mirrors the collection with scripts/ansible-test.sh (tracked + untracked, not
+#    ignored files) into its own copy,
+#      .cache/ansible-test-integration/ansible_collections/nvidia/air/
+#    (not the copy sanity/units use, so both can run at the same time).
+# 3. Writes tests/integration/integration_config.yml into that copy with the path of
+#    .venv/bin/air-emulator and the run directory. ansible-test passes only a few
+#    environment variables (HOME, PATH, ...) to the playbooks, but it loads that file
+#    as vars_files for every role target, so the setup_air_emulator target finds the
+#    executable and the state file (emulator.json: pid, URL, data dir) there.
+# 4. Runs ansible-test integration --local with .venv/bin/python as the controller and
+#    target interpreter (the modules need `requests`, which the dev venv has; an
+#    ansible-test --venv environment would not). The first target's setup_air_emulator
+#    dependency starts the emulator; the others reuse it.
+# 5. After a successful run, checks that the targets left nothing behind on the
+#    emulator (no images, no open multipart uploads).
+# 6. Stops the emulator (SIGTERM, then SIGKILL) and removes its data whatever the
+#    outcome (trap on EXIT), and exits with ansible-test's status.
+#
+# Environment:
+#   AIR_IT_RUNS=N            run the selected targets N times in a row against the same
+#                            emulator (default 1); 2 shows that a second run of every
+#                            target passes again on the state the first one left
+#   AIR_IT_KEEP_EMULATOR=1   leave the emulator running after the run (debugging);
+#                            stop it later with --stop-emulator
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+venv="$repo/.venv"
+root="$repo/.cache/ansible-test-integration"
+dest="$root/ansible_collections/nvidia/air"
+run_dir="$root/emulator"
+state_file="$run_dir/emulator.json"
+
+# Where setup_air_emulator records an emulator it started without integration_config.yml
+# (ansible-test run by hand): its defaults/main.yml.
+fallback_run_dir="$HOME/.cache/nvidia.air-integration/emulator"
+
+# Stops the emulator recorded in <run dir>/emulator.json (only if that pid really is an
+# air-emulator) and removes the run directory.
+stop_emulator() {
+    local dir=${1:-$run_dir} pid
+    [ -f "$dir/emulator.json" ] || return 0
+    pid=$("$venv/bin/python" -c 'import json, sys; print(int(json.load(open(sys.argv[1]))["pid"]))' "$dir/emulator.json" 2>/dev/null || true)
+    if [ -n "$pid" ] && grep -q air-emulator "/proc/$pid/cmdline" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            grep -q air-emulator "/proc/$pid/cmdline" 2>/dev/null || break
+            sleep 0.2
+        done
+        if grep -q air-emulator "/proc/$pid/cmdline" 2>/dev/null; then
+            echo "==> air-emulator (pid $pid) ignored SIGTERM; sending SIGKILL" >&2
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        echo "==> stopped air-emulator (pid $pid)" >&2
+    fi
+    rm -rf "$dir"
+}
+
+if [ "${1:-}" = "--stop-emulator" ]; then
+    stop_emulator "$run_dir"
+    stop_emulator "$fallback_run_dir"
+    exit 0
+fi
+
+if [ ! -x "$venv/bin/ansible-test" ] || [ ! -x "$venv/bin/air-emulator" ]; then
+    echo "error: $venv/bin/ansible-test or air-emulator missing; run make setup first" >&2
+    exit 1
+fi
+
+# shellcheck disable=SC2317  # only called by the EXIT trap below
+on_exit() {
+    local status=$?
+    if [ "${AIR_IT_KEEP_EMULATOR:-}" = 1 ]; then
+        echo "==> AIR_IT_KEEP_EMULATOR=1: emulator left running ($state_file)" >&2
+    else
+        stop_emulator
+    fi
+    exit "$status"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A clean state: no emulator or data from an earlier run.
+stop_emulator
+mkdir -p "$run_dir"
+
+# Mirror the collection (and print the ansible-test version) with the shared sync script.
+ANSIBLE_TEST_COPY="$dest" bash "$repo/scripts/ansible-test.sh" --version >/dev/null
+
+cat >"$dest/tests/integration/integration_config.yml" <<EOF
+---
+# Written by scripts/ansible-test-integration.sh for this run; not part of the repository.
+air_emulator_bin: "$venv/bin/air-emulator"
+air_emulator_run_dir: "$run_dir"
+EOF
+
+# Nothing of the targets may be left on the emulator: no image (every target deletes its
+# own) and no open multipart upload. Claimed shares stay as records by design.
+check_leftovers() {
+    [ -f "$state_file" ] || return 0
+    "$venv/bin/python" - "$state_file" <<'PY'
+import json, sys, urllib.request
+url = json.load(open(sys.argv[1]))["url"]
+with urllib.request.urlopen(url + "/_emulator/state/", timeout=10) as answer:
+    state = json.load(answer)
+print("==> emulator after the run: %d images, %d shares, %d open uploads, %d pending jobs"
+      % (state["images"], state["shares"], len(state["uploads"]), state["pending_jobs"]), file=sys.stderr)
+if state["images"] or state["uploads"]:
+    print("error: the targets left images or open uploads behind", file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+cd "$dest"
+runs=${AIR_IT_RUNS:-1}
+start=$(date +%s)
+status=0
+for run in $(seq 1 "$runs"); do
+    [ "$runs" -gt 1 ] && echo "==> run $run of $runs" >&2
+    PATH="$venv/bin:$PATH" "$venv/bin/ansible-test" integration --local --python-interpreter "$venv/bin/python" \
+        "$@" || status=$?
+    [ "$status" -eq 0 ] || break
+    check_leftovers || { status=1; break; }
+done
+echo "==> ansible-test integration finished in $(( $(date +%s) - start )) s (exit $status)" >&2
+exit "$status"
