@@ -253,10 +253,10 @@ class AirClient:
             raise AirApiError("the API answered HTTP %s with a body that is not JSON" % response.status_code,
                               step=step, status=response.status_code, image=image, image_id=image_id)
 
-    def paginate(self, path, step, params=None):
-        """Every result of a list endpoint, following ``next`` to the end."""
+    def paginate(self, path, step, params=None, max_items=None):
+        """The results of a list endpoint, following ``next`` to the end (or ``max_items``)."""
         query = dict((k, v) for k, v in (params or {}).items() if v is not None)
-        query.setdefault("limit", self.page_size)
+        query.setdefault("limit", min(self.page_size, max_items) if max_items else self.page_size)
         for key, value in list(query.items()):
             if isinstance(value, bool):
                 query[key] = "true" if value else "false"
@@ -266,6 +266,8 @@ class AirClient:
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
                 raise AirApiError("the API returned a list page without 'results'", step=step)
             results.extend(page["results"])
+            if max_items and len(results) >= max_items:
+                return results[:max_items]
             url, query = (self._same_origin(page["next"]), None) if page.get("next") else (None, None)
         return results
 
@@ -304,8 +306,8 @@ class AirClient:
             self.retry.sleep(retry_number)
 
     # -------------------------------------------------------------------- images
-    def list_images(self, **filters):
-        return [Image.from_api(d) for d in self.paginate(["images"], "lookup", filters)]
+    def list_images(self, max_items=None, **filters):
+        return [Image.from_api(d) for d in self.paginate(["images"], "lookup", filters, max_items)]
 
     def get_image(self, image_id, step="lookup"):
         return Image.from_api(self.request("GET", self.url("images", image_id), step, image_id=image_id))

@@ -203,9 +203,7 @@ class AirImageInfoModule(AirModule):
                 images = []
         else:
             filters = dict((f, p[f]) for f in IMAGE_FILTERS if p[f] is not None)
-            images = self.client.list_images(**filters)
-        if p["limit"] is not None:
-            images = images[:p["limit"]]
+            images = self.client.list_images(max_items=p["limit"], **filters)
         self.result["images"] = [image.to_result() for image in images]
         if p["shares"]:
             filters = dict(image=p["share_image"], state=p["share_state"], target_org=p["share_target_org"])
