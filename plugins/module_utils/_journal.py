@@ -6,11 +6,13 @@
 
 """The upload journal: what a later run needs to resume an interrupted upload.
 
-One file per (API, image) under ``<cache>/uploads/``: the upload id, the part
-plan with its presigned URLs (so: 0600 files in a 0700 directory), the file
-identity and hash, and the ETag of every finished part. Written atomically
-after each part; removed when the upload completes or is aborted. A lock file
-keeps two runs on this host from driving the same upload at once.
+Per (API, image) under ``<cache>/uploads/``: ``<key>.json`` holds the upload
+id, the part plan with its presigned URLs (so: 0600 files in a 0700
+directory), the file identity and hash, written once and atomically;
+``<key>.parts`` gets one ``<part number> <etag>`` line appended per finished
+part, so a 1,000-part upload does not rewrite the plan 1,000 times. Both are
+removed when the upload completes or is aborted. A lock file keeps two runs on
+this host from driving the same upload at once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -38,6 +40,7 @@ class UploadJournal:
         self.directory = os.path.join(cache_root(root), "uploads")
         key = hashlib.sha256(("%s\n%s" % (api_url, image_id)).encode()).hexdigest()[:40]
         self.path = os.path.join(self.directory, key + ".json")
+        self.parts_path = os.path.join(self.directory, key + ".parts")
         self.lock_path = os.path.join(self.directory, key + ".lock")
         self.data = None
         self._lock_fd = None
@@ -66,33 +69,53 @@ class UploadJournal:
             self._lock_fd = None
 
     def load(self):
+        """The saved plan with ``done`` ({part number: etag}), or None."""
         data = read_json(self.path)
         if not data or data.get("version") != JOURNAL_VERSION:
             return None
+        data["done"] = self._read_done()
         return data
 
+    def _read_done(self):
+        done = {}
+        try:
+            with open(self.parts_path) as handle:
+                for line in handle:
+                    fields = line.split()
+                    # a line cut short by a kill has no newline (or no etag): ignore it
+                    if line.endswith("\n") and len(fields) == 2 and fields[0].isdigit():
+                        done[int(fields[0])] = fields[1]
+        except FileNotFoundError:
+            pass
+        return done
+
     def start(self, data):
-        self.data = dict(data, version=JOURNAL_VERSION, done={})
-        self._write()
+        self.data = dict(data, version=JOURNAL_VERSION)
+        private_dir(self.directory)
+        fd = os.open(self.parts_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        write_json_atomic(self.path, self.data, mode=0o600)
+        self.data["done"] = {}
 
     def resume(self, data):
         self.data = data
 
     def part_done(self, part_number, etag):
         with self._write_lock:
-            self.data["done"][str(part_number)] = etag
-            self._write()
+            self.data["done"][part_number] = etag
+            fd = os.open(self.parts_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, ("%d %s\n" % (part_number, etag)).encode())
+            finally:
+                os.close(fd)
 
     def done_parts(self):
-        return dict((int(k), v) for k, v in (self.data or {}).get("done", {}).items())
-
-    def _write(self):
-        private_dir(self.directory)
-        write_json_atomic(self.path, self.data, mode=0o600)
+        return dict((self.data or {}).get("done", {}))
 
     def remove(self):
         self.data = None
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
+        for path in (self.path, self.parts_path):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass

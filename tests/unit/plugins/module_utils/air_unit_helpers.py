@@ -73,7 +73,24 @@ def write_random_file(path, size):
 
 
 def journal_files(cache_dir):
+    """The upload plans on disk (each ``<key>.json`` has a ``<key>.parts`` log beside it)."""
     return sorted(glob.glob(os.path.join(str(cache_dir), "uploads", "*.json")))
+
+
+def read_journal(path):
+    """A journal as the uploader sees it: the plan plus ``done`` ({part: etag}) from the parts log."""
+    with open(path) as handle:
+        journal = json.load(handle)
+    done = {}
+    parts_log = path[:-len(".json")] + ".parts"
+    if os.path.exists(parts_log):
+        with open(parts_log) as handle:
+            for line in handle:
+                if line.endswith("\n"):
+                    number, etag = line.split()
+                    done[int(number)] = etag
+    journal["done"] = done
+    return journal
 
 
 def mode_of(path):
@@ -193,11 +210,10 @@ def kill_upload_midway(emulator, collections, image_id, path, cache_dir, tmp_dir
         while time.monotonic() < deadline and child.poll() is None:
             for name in journal_files(cache_dir):
                 try:
-                    with open(name) as handle:
-                        data = json.load(handle)
+                    data = read_journal(name)
                 except (OSError, ValueError):
                     continue
-                if len(data.get("done", {})) >= min_done:
+                if len(data["done"]) >= min_done:
                     journal = data
                     break
             if journal is not None:

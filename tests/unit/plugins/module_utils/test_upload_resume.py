@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -21,6 +20,7 @@ from air_unit_helpers import (
     api_image,
     image_fields,
     journal_files,
+    read_journal,
     kill_upload_midway,
     mode_of,
 )
@@ -74,9 +74,9 @@ def test_kill_and_resume(emulator, make_image, make_uploader, random_file, cache
     assert mode_of(path) == 0o600
     assert mode_of(os.path.dirname(path)) == 0o700
     assert mode_of(path[:-len(".json")] + ".lock") == 0o600
+    assert mode_of(path[:-len(".json")] + ".parts") == 0o600
     assert mode_of(os.path.join(cache_dir, "sha256")) == 0o700
-    with open(path) as handle:
-        on_disk = json.load(handle)
+    on_disk = read_journal(path)
     assert on_disk["image_id"] == image.id and on_disk["sha256"] == local.sha256
     assert len(on_disk["parts"]) == PARTS and len(on_disk["done"]) >= 2
 
@@ -85,7 +85,7 @@ def test_kill_and_resume(emulator, make_image, make_uploader, random_file, cache
     assert stats["parts_total"] == PARTS
     assert stats["parts_resumed"] >= 2 and stats["parts_resumed"] == len(on_disk["done"])
     assert stats["parts_uploaded"] == stats["parts_total"] - stats["parts_resumed"]
-    resumed_bytes = sum(p["length"] for p in on_disk["parts"] if str(p["number"]) in on_disk["done"])
+    resumed_bytes = sum(p["length"] for p in on_disk["parts"] if p["number"] in on_disk["done"])
     assert stats["bytes_uploaded"] == local.size - resumed_bytes
     assert stats["hash_source"] == "cache"  # the killed run hashed the file already
     assert_clean_complete(emulator, done, local, cache_dir)

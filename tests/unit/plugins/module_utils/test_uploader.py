@@ -30,6 +30,7 @@ from air_unit_helpers import (
     assert_redacted,
     journal_files,
     mode_of,
+    read_journal,
     wait_until,
 )
 
@@ -264,9 +265,9 @@ def _journal_kept_by_failed_abort(emulator, image, local, make_uploader, cache_d
     assert info.value.aborted is False and info.value.step == "part 3"
     assert api_image(emulator, image.id)["upload_status"] == "UPLOADING"
     (path,) = journal_files(cache_dir)
-    with open(path) as handle:
-        journal = json.load(handle)
-    assert sorted(journal["done"]) == ["1", "2"]
+    journal = read_journal(path)
+    assert sorted(journal["done"]) == [1, 2]
+    assert mode_of(path[:-len(".json")] + ".parts") == 0o600
     return path, journal
 
 
