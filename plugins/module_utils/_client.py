@@ -271,12 +271,13 @@ class AirClient:
             url, query = (self._same_origin(page["next"]), None) if page.get("next") else (None, None)
         return results
 
-    def _safely_created(self, url, body, step, find_existing, expect=(201,), image=None):
+    def _safely_created(self, url, body, step, find_existing, expect=(201,), image=None, image_id=None):
         """POST that is never duplicated: after a lost response, look before re-sending."""
         retry_number = 0
         while True:
             try:
-                return self.request("POST", url, step, json=body, expect=expect, idempotent=False, image=image)
+                return self.request("POST", url, step, json=body, expect=expect, idempotent=False, image=image,
+                                    image_id=image_id)
             except AirError as exc:
                 if not _is_lost(exc) or retry_number + 1 >= self.retry.attempts:
                     raise
@@ -425,7 +426,8 @@ class AirClient:
         if expires_at is not None:
             body["expires_at"] = expires_at
         data = self._safely_created(self.url("images", "shares"), body, "share",
-                                    lambda: self.find_live_share(image.id, target_org), image=image.label)
+                                    lambda: self.find_live_share(image.id, target_org), image=image.label,
+                                    image_id=image.id)
         return data if isinstance(data, ImageShare) else ImageShare.from_api(data)
 
     def delete_share(self, share):

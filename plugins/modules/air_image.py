@@ -295,7 +295,8 @@ class AirImageModule(AirModule):
         p = self.params
         image = self.find_image(p["id"], p["name"], p["version"])
         if image is None and p["id"] and p["state"] == "present":
-            raise AirInputError("no image with id %s is visible to this token" % p["id"], step="lookup", status=404)
+            raise AirInputError("no image with id %s is visible to this token" % p["id"], step="lookup", status=404,
+                                image_id=p["id"])
         if image is None and not p["id"] and (p["publish_name"] or p["publish_version"]):
             # A previous run may have published (and so renamed) it.
             image = self.client.find_image(p["publish_name"] or p["name"], p["publish_version"] or p["version"])
@@ -353,7 +354,8 @@ class AirImageModule(AirModule):
         if image.upload_status != "COMPLETE":
             raise AirInputError(
                 "image %s is %s; only an uploaded image (COMPLETE) can be published: upload it with "
-                "nvidia.air.air_image_upload first" % (image.label, image.upload_status), step="publish")
+                "nvidia.air.air_image_upload first" % (image.label, image.upload_status), step="publish",
+                image_id=image.id)
         renames = dict((field, p[option]) for option, field in (("publish_name", "name"), ("publish_version", "version"))
                        if p[option] is not None and p[option] != image.data.get(field))
         for field, value in sorted(renames.items()):
@@ -371,7 +373,7 @@ class AirImageModule(AirModule):
     def clear(self, image):
         if image.published:
             raise AirInputError("cannot clear the upload of the published image %s; set published: false"
-                                % image.label, step="clear-upload")
+                                % image.label, step="clear-upload", image_id=image.id)
         cleared = {"upload_status": "READY", "hash": "", "size": 0, "last_uploaded_at": None}
         for field in ("upload_status", "hash", "size"):
             self.diff.add(field, image.data.get(field), cleared[field])
