@@ -20,8 +20,9 @@ ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbo
 
 
 def _run(vars_file, env):
+    # ansible-playbook's workers need a valid stdin; CI runs without one.
     done = subprocess.run([ANSIBLE_PLAYBOOK, "nvidia.air.release", "-e", "@%s" % vars_file], env=env,
-                          capture_output=True, text=True, timeout=300, check=False)
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     recap = re.search(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", done.stdout)
     assert recap, done.stdout[-2000:]
