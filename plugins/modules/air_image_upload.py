@@ -277,9 +277,9 @@ class AirImageUploadModule(AirModule):
 
     def run(self):
         p = self.params
+        image = self.find_image(p["image"], p["name"], p["version"], required=True)  # before a long hash
         sha256, identity, _source, _seconds = self.uploader.file_sha256(p["src"], p["checksum"])
         self.result.update(sha256=sha256, upload=None)
-        image = self.find_image(p["image"], p["name"], p["version"], required=True)
         image = self.wait_settled(image, "check its content")
         size = identity["size"]
         if image.has_content(sha256, size):
