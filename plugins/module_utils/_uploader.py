@@ -300,6 +300,11 @@ class ImageUploader:
             parts = [{"part_number": n, "etag": etag} for n, etag in sorted(journal.done_parts().items())]
             image = self.client.complete_upload(image, parts)
         except AirError as exc:
+            if isinstance(exc, AirUrlExpiredError):
+                minutes = (self._clock() - started) / 60.0
+                rate = stats["bytes_uploaded"] / max(self._clock() - started, 1e-6) / 1e6
+                exc.hint = ("the part URLs expired after %.1f min of uploading at %.1f MB/s; a faster link or more "
+                            "workers finish within their lifetime, a re-run starts a fresh upload" % (minutes, rate))
             raise self._failed(image, journal, exc, stats)
         except Exception as exc:  # a bug must not leave an upload open either
             raise self._failed(image, journal, AirUploadError("unexpected error: %s" % redact(repr(exc)),
