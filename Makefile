@@ -40,7 +40,7 @@ DEMO_PLAYBOOK := demo/demo.yml
 help:
 	@echo "Targets:"
 	@echo "  make demo    run $(DEMO_PLAYBOOK) against the Air API emulator (or \$$AIR_API_URL if set)"
-	@echo "  make test    run every test layer (sanity, units, emulator, conformance, integration, ansible, molecule) and lint"
+	@echo "  make test    run every test layer (sanity, units, client, emulator, conformance, integration, ansible, molecule) and lint"
 	@echo "  make setup   create .venv (Python 3.12), install pinned dev deps, qemu-utils and shellcheck"
 	@echo "  make lint    ansible-lint, antsibull-changelog lint, bash -n"
 	@echo "  make build   build the collection tarball into .cache/build and check its content"
@@ -148,29 +148,20 @@ demo: setup
 # ---------------------------------------------------------------------------
 # tests
 # ---------------------------------------------------------------------------
-# Each layer is its own target; `test` runs them all. A layer whose directory
-# does not exist yet is skipped with a message. Once it exists, pytest's exit
-# code is passed through unchanged (exit 5 = "no tests collected" fails).
+# Each layer is its own target; `test` runs them all, and pytest's exit code is
+# passed through unchanged (exit 5 = "no tests collected" fails).
 # ansible-lint (`lint`) comes last, so a lint finding does not hide a test result.
 
 test: test-sanity test-units test-client test-emulator test-conformance test-integration test-ansible test-molecule lint
-	@echo "==> test: every layer finished (see SKIPPED lines for layers that do not exist yet)"
+	@echo "==> test: every layer passed"
 
 test-emulator: setup
-	@if [ -d $(EMULATOR_DIR)/tests ]; then \
-	    echo "==> test-emulator: $(EMULATOR_DIR)/tests"; \
-	    $(PYTEST) $(EMULATOR_DIR)/tests -q; \
-	else \
-	    echo "==> test-emulator: SKIPPED ($(EMULATOR_DIR)/tests does not exist yet)"; \
-	fi
+	@echo "==> test-emulator: $(EMULATOR_DIR)/tests"
+	@$(PYTEST) $(EMULATOR_DIR)/tests -q
 
 test-conformance: setup
-	@if [ -d tests/conformance ]; then \
-	    echo "==> test-conformance: tests/conformance"; \
-	    $(PYTEST) tests/conformance -q; \
-	else \
-	    echo "==> test-conformance: SKIPPED (tests/conformance does not exist yet)"; \
-	fi
+	@echo "==> test-conformance: tests/conformance (the official nv-air-sdk against the emulator)"
+	@$(PYTEST) tests/conformance -q
 
 # ansible-test sanity and units run on a copy of the collection at
 # .cache/ansible-test/ansible_collections/nvidia/air (ansible-test needs that path
