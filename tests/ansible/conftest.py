@@ -17,7 +17,6 @@ The collection is found as ``nvidia.air`` through ``<repo>/collections``
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
@@ -46,7 +45,7 @@ from ansible.utils.collection_loader import AnsibleCollectionConfig  # noqa: E40
 if AnsibleCollectionConfig.collection_finder is None:
     init_plugin_loader([str(COLLECTIONS)])
 
-from air_emulator.testing import DEMO_TOKEN, Emulator  # noqa: E402
+from air_emulator.testing import DEMO_TOKEN, Emulator, write_random_file  # noqa: E402
 
 MIB = 1024 * 1024
 CHUNK_SIZE = 5 * MIB
@@ -136,25 +135,7 @@ def air(ansible_adhoc, inventory_file, emulator, _collection_resolves_to_repo):
 
 
 # ------------------------------------------------------------------ local files
-class LocalFile:
-    def __init__(self, path):
-        self.path = str(path)
-        self.size = os.path.getsize(self.path)
-        digest = hashlib.sha256()
-        with open(self.path, "rb") as handle:
-            for block in iter(lambda: handle.read(MIB), b""):
-                digest.update(block)
-        self.sha256 = digest.hexdigest()
-
-
 @pytest.fixture(scope="session")
 def disk_image(tmp_path_factory):
     """A ~12 MiB file of random bytes (a stand-in for a qcow2)."""
-    path = tmp_path_factory.mktemp("images") / "disk.qcow2"
-    with open(path, "wb") as handle:
-        remaining = UPLOAD_SIZE
-        while remaining:
-            block = os.urandom(min(MIB, remaining))
-            handle.write(block)
-            remaining -= len(block)
-    return LocalFile(path)
+    return write_random_file(tmp_path_factory.mktemp("images") / "disk.qcow2", UPLOAD_SIZE)

@@ -12,45 +12,17 @@ asynchronous states are visible but quick.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 import uuid
 
 import pytest
-from air_emulator.testing import DEMO_TOKEN, PARTNER_TOKEN, READONLY_TOKEN, Emulator
+from air_emulator.testing import DEMO_TOKEN, PARTNER_TOKEN, READONLY_TOKEN, Emulator, LocalFile, write_random_file
 from air_sdk import AirApi
 
 MIB = 1024 * 1024
 CHUNK_SIZE = 5 * MIB  # == S3 / SDK minimum part size
 # 23 MiB plus an odd tail: ceil(size / 5 MiB) == 5 parts, the last one short.
 BIG_FILE_SIZE = 23 * MIB + 12_345
-
-
-class LocalFile:
-    """A file on disk plus what the SDK will declare for it."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.size = os.path.getsize(path)
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(MIB), b""):
-                digest.update(block)
-        self.sha256 = digest.hexdigest()
-
-    def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        return f"LocalFile({self.path!r}, size={self.size})"
-
-
-def _random_file(path, size: int) -> LocalFile:
-    with open(path, "wb") as handle:
-        remaining = size
-        while remaining:
-            block = os.urandom(min(MIB, remaining))
-            handle.write(block)
-            remaining -= len(block)
-    return LocalFile(str(path))
 
 
 # --------------------------------------------------------------------- emulator
@@ -62,8 +34,6 @@ def emulator():
         yield emu
     finally:
         emu.stop()
-        if emu.proc is not None and emu.proc.stdout is not None:
-            emu.proc.stdout.close()
 
 
 @pytest.fixture(autouse=True)
@@ -97,19 +67,19 @@ def readonly_api(emulator) -> AirApi:
 @pytest.fixture(scope="session")
 def big_file(tmp_path_factory) -> LocalFile:
     """~23 MiB of random bytes: a 5-part upload with 5 MiB chunks."""
-    return _random_file(tmp_path_factory.mktemp("files") / "big.qcow2", BIG_FILE_SIZE)
+    return write_random_file(tmp_path_factory.mktemp("files") / "big.qcow2", BIG_FILE_SIZE)
 
 
 @pytest.fixture(scope="session")
 def small_file(tmp_path_factory) -> LocalFile:
     """Just over 1 MiB: a single-part upload."""
-    return _random_file(tmp_path_factory.mktemp("files") / "small.qcow2", MIB + 17)
+    return write_random_file(tmp_path_factory.mktemp("files") / "small.qcow2", MIB + 17)
 
 
 @pytest.fixture(scope="session")
 def other_small_file(tmp_path_factory) -> LocalFile:
     """Different bytes (and hash) from ``small_file``."""
-    return _random_file(tmp_path_factory.mktemp("files") / "other.qcow2", MIB + 4_099)
+    return write_random_file(tmp_path_factory.mktemp("files") / "other.qcow2", MIB + 4_099)
 
 
 # ---------------------------------------------------------------------- helpers

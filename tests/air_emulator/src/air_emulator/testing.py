@@ -7,6 +7,7 @@ emulator and stops it afterwards, whatever happens.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import signal
@@ -26,6 +27,33 @@ READONLY_TOKEN = "nvapi-readonly-token"
 
 class EmulatorError(RuntimeError):
     pass
+
+
+class LocalFile:
+    """A file on disk with the size and SHA-256 a client declares for it."""
+
+    def __init__(self, path) -> None:
+        self.path = str(path)
+        self.size = os.path.getsize(self.path)
+        digest = hashlib.sha256()
+        with open(self.path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        self.sha256 = digest.hexdigest()
+
+    def __repr__(self) -> str:
+        return f"LocalFile({self.path!r}, size={self.size})"
+
+
+def write_random_file(path, size: int) -> LocalFile:
+    """``size`` random bytes at ``path``, written 1 MiB at a time."""
+    with open(path, "wb") as handle:
+        remaining = size
+        while remaining:
+            block = os.urandom(min(1 << 20, remaining))
+            handle.write(block)
+            remaining -= len(block)
+    return LocalFile(path)
 
 
 class Emulator:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import json
 import os
 import signal
@@ -22,6 +21,7 @@ import textwrap
 import time
 
 import pytest
+from air_emulator.testing import LocalFile, write_random_file  # noqa: F401  (re-exported for the tests)
 
 MIB = 1024 * 1024
 CHUNK = 5 * MIB  # the shared emulator's --chunk-size (S3's minimum part size)
@@ -42,36 +42,6 @@ REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file_
 
 
 # ------------------------------------------------------------------ files
-class LocalFile:
-    """A file on disk with its size and SHA-256."""
-
-    def __init__(self, path):
-        self.path = str(path)
-        self.size = os.path.getsize(self.path)
-        self.sha256 = sha256_of(self.path)
-
-    def __repr__(self):
-        return "LocalFile(%r, size=%d)" % (self.path, self.size)
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(MIB), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def write_random_file(path, size):
-    with open(path, "wb") as handle:
-        remaining = size
-        while remaining:
-            block = os.urandom(min(MIB, remaining))
-            handle.write(block)
-            remaining -= len(block)
-    return LocalFile(path)
-
-
 def journal_files(cache_dir):
     """The upload plans on disk (each ``<key>.json`` has a ``<key>.parts`` log beside it)."""
     return sorted(glob.glob(os.path.join(str(cache_dir), "uploads", "*.json")))
