@@ -21,7 +21,6 @@ import textwrap
 import time
 
 import pytest
-from air_emulator.testing import LocalFile, write_random_file  # noqa: F401  (re-exported for the tests)
 
 MIB = 1024 * 1024
 CHUNK = 5 * MIB  # the shared emulator's --chunk-size (S3's minimum part size)

@@ -28,7 +28,6 @@ from air_unit_helpers import (  # noqa: E402
     REPO_ROOT,
     assert_redacted,
     image_fields,
-    write_random_file,
 )
 
 
@@ -54,7 +53,7 @@ COLLECTIONS = _collections_path()
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
 
-from air_emulator.testing import Emulator  # noqa: E402
+from air_emulator.testing import Emulator, write_random_file  # noqa: E402
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient  # noqa: E402
 from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy  # noqa: E402
 from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageUploader  # noqa: E402

@@ -10,7 +10,8 @@ import json
 import subprocess
 import sys
 
-from air_unit_helpers import DEMO_TOKEN, MIB, write_random_file
+from air_emulator.testing import write_random_file
+from air_unit_helpers import DEMO_TOKEN, MIB
 
 CHILD = r"""
 import json, sys

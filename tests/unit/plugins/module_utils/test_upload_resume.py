@@ -16,7 +16,6 @@ from air_unit_helpers import (
     CHUNK,
     DEMO_TOKEN,
     EMULATOR_ARGS,
-    LocalFile,
     api_image,
     image_fields,
     journal_files,
@@ -25,7 +24,7 @@ from air_unit_helpers import (
     mode_of,
 )
 
-from air_emulator.testing import Emulator
+from air_emulator.testing import Emulator, LocalFile
 
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient
 from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy
