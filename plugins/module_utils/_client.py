@@ -329,11 +329,8 @@ class AirClient:
         label = "%r version %r" % (fields.get("name"), fields.get("version"))
         data = self._safely_created(
             self.url("images"), fields, "create",
-            lambda: self._existing_image(fields.get("name"), fields.get("version")), image=label)
+            lambda: self.find_image(fields.get("name"), fields.get("version"), step="create"), image=label)
         return data if isinstance(data, Image) else Image.from_api(data)
-
-    def _existing_image(self, name, version):
-        return self.find_image(name, version, step="create")
 
     def update_image(self, image, fields):
         data = self.request("PATCH", self.url("images", image.id), "update", json=fields, image=image.label,

@@ -82,6 +82,10 @@ class _Model:
     def __init__(self, data):
         self.data = dict(data or {})
 
+    @classmethod
+    def from_api(cls, data):
+        return cls(data)
+
     def __getattr__(self, name):
         if name in type(self).FIELDS:
             return self.data.get(name)
@@ -95,10 +99,6 @@ class Image(_Model):
     """An Air image as the API returned it (``data`` keeps every field, even unknown ones)."""
 
     FIELDS = IMAGE_FIELDS
-
-    @classmethod
-    def from_api(cls, data):
-        return cls(data)
 
     @property
     def minimum(self):
@@ -130,10 +130,6 @@ class Image(_Model):
 
 class ImageShare(_Model):
     FIELDS = SHARE_FIELDS
-
-    @classmethod
-    def from_api(cls, data):
-        return cls(data)
 
     @property
     def expires(self):

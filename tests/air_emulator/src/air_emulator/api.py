@@ -245,9 +245,6 @@ def create_app(settings) -> FastAPI:
 
     api = APIRouter(prefix="/api/v3")
 
-    def image_value(image, name):
-        return image.get(name)
-
     @api.get("/images/")
     def list_images(request: Request, who=Depends(principal)):
         params = request.query_params
