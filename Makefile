@@ -35,7 +35,7 @@ DEMO_CHUNK_SIZE ?= 5242880
 DEMO_VALIDATION_DELAY ?= 0.5
 DEMO_PLAYBOOK := demo/demo.yml
 
-.PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-integration test-sanity test-units test-molecule lint build clean
+.PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-ansible test-integration test-sanity test-units test-molecule lint build clean
 
 help:
 	@echo "Targets:"
@@ -155,6 +155,13 @@ demo: setup
 test: test-sanity test-units test-client test-emulator test-conformance test-integration test-ansible test-molecule lint
 	@echo "==> test: every layer passed"
 
+# The pytest layers each start their own emulator (air_emulator.testing.Emulator):
+# the client against it and a moto S3 server, the emulator's own tests, the official
+# SDK against it, and the modules through Ansible (pytest-ansible ad-hoc tasks).
+test-client: setup
+	@echo "==> test-client: tests/unit/plugins/module_utils (client and uploader against the emulator)"
+	@$(PYTEST) tests/unit/plugins/module_utils -q
+
 test-emulator: setup
 	@echo "==> test-emulator: $(EMULATOR_DIR)/tests"
 	@$(PYTEST) $(EMULATOR_DIR)/tests -q
@@ -162,6 +169,10 @@ test-emulator: setup
 test-conformance: setup
 	@echo "==> test-conformance: tests/conformance (the official nv-air-sdk against the emulator)"
 	@$(PYTEST) tests/conformance -q
+
+test-ansible: setup
+	@echo "==> test-ansible: tests/ansible (the modules through Ansible, two orgs)"
+	@$(PYTEST) tests/ansible -q
 
 # ansible-test sanity and units run on a copy of the collection at
 # .cache/ansible-test/ansible_collections/nvidia/air (ansible-test needs that path
@@ -190,18 +201,6 @@ UNITS_ARGS ?=
 test-units: setup
 	@echo "==> test-units: ansible-test units --venv --python 3.12 tests/unit/plugins/modules/ $(UNITS_ARGS)"
 	@bash scripts/ansible-test.sh units --venv --python 3.12 $(UNITS_ARGS) tests/unit/plugins/modules/
-
-# pytest-ansible: the modules run through Ansible (ad-hoc tasks on localhost) against
-# an emulator the suite starts itself (tests/ansible/conftest.py).
-.PHONY: test-ansible
-# The client (plugins/module_utils) against the real emulator and a moto S3 server (issue 3).
-test-client: setup
-	@echo "==> test-client: tests/unit/plugins/module_utils (client and uploader against the emulator)"
-	@$(PYTEST) tests/unit/plugins/module_utils -q
-
-test-ansible: setup
-	@echo "==> test-ansible: tests/ansible"
-	@$(PYTEST) tests/ansible -q
 
 # ansible-test integration: one target per module (tests/integration/targets/)
 # against the Air API emulator. The setup_air_emulator target starts the emulator
