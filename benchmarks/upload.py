@@ -67,7 +67,7 @@ def run_ours(spec: dict) -> dict:
 
     warm = spec["variant"] == "a_warm"
     client = AirClient(api_url=spec["url"], api_token=TOKEN)
-    image = client.create_image({"name": spec["name"], "version": spec["version"],
+    image = client.images.create({"name": spec["name"], "version": spec["version"],
                                  "default_username": "u", "default_password": "p"})
     uploader = ImageUploader(client, workers=spec["workers"], cache_dir=spec["cache_dir"], hash_cache=warm)
     cpu, started = cpu_seconds(), time.perf_counter()

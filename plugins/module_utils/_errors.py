@@ -62,7 +62,7 @@ class AirError(Exception):
     """Base class: something the user should read, never a traceback."""
 
     def __init__(self, message, step=None, status=None, detail=None, field_errors=None, request_id=None,
-                 image_id=None, image=None, hint=None):
+                 image_id=None, image=None, hint=None, retry_after=None):
         self.message = redact(message)
         self.step = step
         self.status = status
@@ -72,6 +72,8 @@ class AirError(Exception):
         self.image_id = image_id
         self.image = image  # "name version" for messages
         self.hint = redact(hint)
+        self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After)
+        self.attempts = None  # set by the retry loop when it gave up after several tries
         super(AirError, self).__init__(self.message)
 
     def __str__(self):
@@ -86,6 +88,8 @@ class AirError(Exception):
         text = "%s: %s" % (head, self.message) if head else self.message
         if self.status:
             text += " (HTTP %s)" % self.status
+        if self.attempts:
+            text += " (after %d attempts)" % self.attempts
         if self.field_errors:
             text += " [%s]" % "; ".join("%s: %s" % (k, " ".join(v)) for k, v in sorted(self.field_errors.items()))
         if self.request_id:
@@ -108,6 +112,7 @@ class AirError(Exception):
             "field_errors": self.field_errors,
             "request_id": self.request_id,
             "image_id": self.image_id,
+            "attempts": self.attempts,
         }
 
 
@@ -121,6 +126,10 @@ class AirConfigError(AirError):
 
 class AirConnectionError(AirError):
     """The API or the storage endpoint could not be reached."""
+
+
+class AirTlsError(AirConnectionError):
+    """TLS verification failed: retrying cannot help, a setting must change."""
 
 
 class AirApiError(AirError):

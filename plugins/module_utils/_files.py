@@ -16,7 +16,7 @@ import re
 import stat
 import tempfile
 
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirFileChangedError, AirInputError
 
 MAX_UPLOAD_SIZE = 120000000000  # the API's limit for one image file
 SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -48,10 +48,24 @@ def check_source(path):
 
 
 def identity_of(path, st=None):
-    """What must stay the same for a hash (or an upload) to remain valid."""
+    """What must stay the same for a hash (or an upload) to remain valid.
+
+    ``ctime_ns`` is in it because nobody can set it: a file rewritten in
+    place with its size and mtime restored (``cp -p``, ``touch -d``) still
+    gets a new ctime, so a cached hash or an upload journal never outlives a
+    rewrite (the rule git's index uses too).
+    """
     st = st or os.stat(path)
     return {"path": os.path.realpath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
-            "inode": st.st_ino, "device": st.st_dev}
+            "ctime_ns": st.st_ctime_ns, "inode": st.st_ino, "device": st.st_dev}
+
+
+def current_identity(path):
+    """``identity_of(path)``, or None when the file is gone or unreadable."""
+    try:
+        return identity_of(path)
+    except OSError:
+        return None
 
 
 def check_checksum(checksum):
@@ -73,8 +87,25 @@ def cache_root(override=None):
 def private_dir(path):
     """Create ``path`` (0700) and tighten it if it already exists."""
     os.makedirs(path, mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
+    if stat.S_IMODE(os.stat(path).st_mode) != 0o700:
+        os.chmod(path, 0o700)
     return path
+
+
+def cache_problem(root=None):
+    """Why the cache directory cannot be used (a short reason), or None when it can.
+
+    Resume and the hash cache need it; a host with a read-only home still
+    uploads without them.
+    """
+    path = cache_root(root)
+    try:
+        private_dir(path)
+        probe = tempfile.NamedTemporaryFile(prefix=".probe-", dir=path)
+        probe.close()
+    except OSError as exc:
+        return "%s: %s" % (path, exc.strerror or exc)
+    return None
 
 
 def write_json_atomic(path, data, mode=0o600):
@@ -108,31 +139,45 @@ class FileSlice:
 
     ``__len__`` gives requests the exact Content-Length; ``read(n)`` returns at
     most ``n`` bytes, so memory stays at one send block per part in flight.
-    ``on_read`` reports progress; ``cancelled`` stops a transfer early.
+    ``on_read(count)`` reports progress; ``before_read()`` runs before every
+    block and may raise to stop the transfer (cancelled, out of time). A file
+    that ends before the window does raises ``AirFileChangedError`` at once:
+    the server would otherwise wait for bytes that never come.
     """
 
-    def __init__(self, path, offset, length, on_read=None, cancelled=None):
-        self._file = open(path, "rb", buffering=0)
-        self._file.seek(offset)
+    def __init__(self, path, offset, length, on_read=None, before_read=None):
+        try:
+            self._file = open(path, "rb", buffering=0)
+            self._file.seek(offset)
+        except OSError as exc:
+            raise AirFileChangedError("cannot read %s any more: %s" % (path, exc.strerror or exc), step="upload")
+        self._path = path
         self._remaining = length
         self._on_read = on_read
-        self._cancelled = cancelled
+        self._before_read = before_read
         self.sent = 0
 
     def __len__(self):
         return self._remaining
 
     def read(self, size=-1):
-        if self._cancelled is not None and self._cancelled():
-            raise IOError("upload cancelled")
         if self._remaining <= 0:
             return b""
+        if self._before_read is not None:
+            self._before_read()
         if size is None or size < 0 or size > self._remaining:
             size = self._remaining
-        data = self._file.read(size)
+        try:
+            data = self._file.read(size)
+        except OSError as exc:
+            raise AirFileChangedError("cannot read %s any more: %s" % (self._path, exc.strerror or exc),
+                                      step="upload")
+        if not data:
+            raise AirFileChangedError("%s changed while it was being uploaded (it is shorter than when it was "
+                                      "hashed)" % self._path, step="upload")
         self._remaining -= len(data)
         self.sent += len(data)
-        if self._on_read is not None and data:
+        if self._on_read is not None:
             self._on_read(len(data))
         return data
 

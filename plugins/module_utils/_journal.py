@@ -13,6 +13,13 @@ directory), the file identity and hash, written once and atomically;
 part, so a 1,000-part upload does not rewrite the plan 1,000 times. Both are
 removed when the upload completes or is aborted. A lock file keeps two runs on
 this host from driving the same upload at once.
+
+The journal is also this host's proof that an upload in progress is its own:
+a run never aborts an upload it has no journal of (another host may be
+sending it).
+
+Without a usable cache directory (read-only home) the journal lives in memory
+only: the upload works, a killed run cannot be resumed.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,44 +39,79 @@ from ansible_collections.nvidia.air.plugins.module_utils._files import (
     write_json_atomic,
 )
 
-JOURNAL_VERSION = 1
+JOURNAL_VERSION = 2
 
 
 class UploadJournal:
-    def __init__(self, api_url, image_id, root=None):
+    def __init__(self, api_url, image_id, root=None, persistent=True, warn=None):
         self.directory = os.path.join(cache_root(root), "uploads")
         key = hashlib.sha256(("%s\n%s" % (api_url, image_id)).encode()).hexdigest()[:40]
         self.path = os.path.join(self.directory, key + ".json")
         self.parts_path = os.path.join(self.directory, key + ".parts")
         self.lock_path = os.path.join(self.directory, key + ".lock")
+        self.persistent = persistent
         self.data = None
+        self._warn = warn or (lambda message: None)
         self._lock_fd = None
         self._write_lock = threading.Lock()
 
+    # ------------------------------------------------------------- host lock
     def acquire(self):
         """Take the per-image lock or fail: another run on this host is uploading it."""
+        if not self.persistent:
+            return
+        fd = self._try_lock()
+        if fd is None:
+            raise AirUploadError("another run on this host is uploading this image right now", step="start-upload",
+                                 hint="wait for it to finish, or run again afterwards")
+        self._lock_fd = fd
+
+    def _try_lock(self):
+        """The locked file descriptor, or None when another process holds the lock."""
         private_dir(self.directory)
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
-            raise AirUploadError("another run on this host is uploading this image right now", step="start-upload")
-        self._lock_fd = fd
+            return None
+        return fd
 
     def release(self):
         if self._lock_fd is not None:
             if not os.path.exists(self.path):  # nothing left to resume: do not leave the lock file behind
-                try:
-                    os.unlink(self.lock_path)
-                except OSError:
-                    pass
+                _unlink(self.lock_path)
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
 
+    def discard_if_idle(self):
+        """Remove a leftover journal (it holds presigned URLs) unless a run on this host is using it.
+
+        For an image with no upload in progress: a run killed after the
+        server had completed its upload leaves one behind.
+        """
+        if not self.persistent or not os.path.exists(self.path):
+            return False
+        try:
+            fd = self._try_lock()
+        except OSError:
+            return False
+        if fd is None:
+            return False
+        try:
+            self.remove()
+            _unlink(self.lock_path)
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+        return True
+
+    # --------------------------------------------------------------- content
     def load(self):
         """The saved plan with ``done`` ({part number: etag}), or None."""
+        if not self.persistent:
+            return None
         data = read_json(self.path)
         if not data or data.get("version") != JOURNAL_VERSION:
             return None
@@ -85,17 +127,20 @@ class UploadJournal:
                     # a line cut short by a kill has no newline (or no etag): ignore it
                     if line.endswith("\n") and len(fields) == 2 and fields[0].isdigit():
                         done[int(fields[0])] = fields[1]
-        except FileNotFoundError:
+        except OSError:
             pass
         return done
 
     def start(self, data):
         self.data = dict(data, version=JOURNAL_VERSION)
+        self._write(self._write_plan)
+        self.data["done"] = {}
+
+    def _write_plan(self):
         private_dir(self.directory)
         fd = os.open(self.parts_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.close(fd)
         write_json_atomic(self.path, self.data, mode=0o600)
-        self.data["done"] = {}
 
     def resume(self, data):
         self.data = data
@@ -103,19 +148,42 @@ class UploadJournal:
     def part_done(self, part_number, etag):
         with self._write_lock:
             self.data["done"][part_number] = etag
-            fd = os.open(self.parts_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, ("%d %s\n" % (part_number, etag)).encode())
-            finally:
-                os.close(fd)
+
+            def append():
+                fd = os.open(self.parts_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(fd, ("%d %s\n" % (part_number, etag)).encode())
+                finally:
+                    os.close(fd)
+
+            self._write(append)
+
+    def _write(self, write):
+        """Persist, or carry on in memory (warned once) when the disk refuses."""
+        if not self.persistent:
+            return
+        try:
+            write()
+        except OSError as exc:
+            self.persistent = False
+            self._warn("cannot write the upload journal in %s (%s); the upload goes on, but a killed run "
+                       "cannot resume it" % (self.directory, exc.strerror or exc))
+            self._unlink_files()
 
     def done_parts(self):
         return dict((self.data or {}).get("done", {}))
 
     def remove(self):
         self.data = None
+        self._unlink_files()
+
+    def _unlink_files(self):
         for path in (self.path, self.parts_path):
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
+            _unlink(path)
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass

@@ -11,8 +11,12 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import datetime
+import re
 
-from ansible_collections.nvidia.air.plugins.module_utils._errors import MASK
+from ansible_collections.nvidia.air.plugins.module_utils._errors import MASK, AirInputError
+
+# Air ids (images, shares, organizations, publish access records) are UUIDs.
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 # Upload states grouped by what they mean for a caller.
 UPLOADED_STATES = frozenset(("COMPLETE", "PUBLISHING", "UNPUBLISHING", "PENDING_PUBLISH", "PENDING_UNPUBLISH"))
@@ -49,6 +53,18 @@ def parse_time(value):
         return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
     parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def check_id(value, option):
+    """``value`` if it is an Air id (a UUID), else ``AirInputError`` naming ``option``.
+
+    Ids end up in URL paths: anything else (``../images/<id>``) is refused
+    before a request is made.
+    """
+    if not isinstance(value, str) or not UUID_RE.match(value):
+        raise AirInputError("%s must be an Air id (a UUID such as 935b994e-9e1e-4d85-9275-10f7b3111cd9), got %r"
+                            % (option, value), step="check options")
+    return value.lower()
 
 
 def utcnow():

@@ -18,6 +18,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.nvidia.air.plugins.module_utils._client import (
@@ -27,8 +29,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._client import (
 )
 from ansible_collections.nvidia.air.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirError, AirInputError, AirNotFoundError
-from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES
-from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy
+from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES, check_id
 
 CONNECTION_ARGSPEC = dict(
     api_url=dict(type="str", fallback=(env_fallback, ["AIR_API_URL"])),
@@ -56,6 +57,9 @@ class AirModule:
 
     argument_spec = {}
     module_kwargs = {}
+    # Options holding Air ids (UUIDs; they end up in URL paths) and options that must be > 0.
+    id_options = ("id", "image", "share_id")
+    positive_options = ("request_timeout", "wait_timeout", "poll_interval", "part_timeout")
 
     def __init__(self):
         spec = dict(CONNECTION_ARGSPEC)
@@ -77,7 +81,6 @@ class AirModule:
                 validate_certs=self.params["validate_certs"],
                 ca_path=self.params["ca_path"],
                 request_timeout=self.params["request_timeout"],
-                retry=RetryPolicy(),
             )
         return self._client
 
@@ -85,11 +88,26 @@ class AirModule:
         if not HAS_REQUESTS:
             self.module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
         try:
+            self.check_common_options()
             self.check_options()
             self.run()
         except AirError as exc:
             self.fail(exc)
         self.exit()
+
+    def check_common_options(self):
+        """Ids and durations, checked before any request (bad ones would reach URLs and sockets)."""
+        for option in self.id_options:
+            if self.params.get(option) is not None:
+                self.params[option] = check_id(self.params[option], option)
+        for option in self.positive_options:
+            value = self.params.get(option)
+            if value is not None and value <= 0:
+                raise AirInputError("%s must be a positive number of seconds (got %s)" % (option, value),
+                                    step="check options")
+        if self.params.get("ca_path") and not os.path.exists(self.params["ca_path"]):
+            raise AirInputError("ca_path %s does not exist on the host the module runs on" % self.params["ca_path"],
+                                step="check options")
 
     def check_options(self):
         """Cross-option checks that the argument spec cannot express."""
@@ -126,13 +144,13 @@ class AirModule:
         """The image by id, else the caller's own image by name+version; None if absent."""
         if image_id:
             try:
-                return self.client.get_image(image_id)
+                return self.client.images.get(image_id)
             except AirNotFoundError:
                 if required:
                     raise AirInputError("no image with id %s is visible to this token" % image_id, step="lookup",
                                         status=404)
                 return None
-        image = self.client.find_image(name, version)
+        image = self.client.images.find(name, version)
         if image is None and required:
             raise AirInputError("no image named %r version %r in your organization" % (name, version),
                                 step="lookup", hint="create it with nvidia.air.air_image first")
@@ -142,6 +160,6 @@ class AirModule:
         """Wait out transient states when ``wait`` is set."""
         if not self.params.get("wait") or image is None or image.upload_status not in SETTLING_STATES:
             return image
-        return self.client.wait_for_image(
+        return self.client.images.wait_for(
             image, lambda i: i.upload_status not in SETTLING_STATES, step="wait to %s" % what,
             timeout=self.params["wait_timeout"], poll_interval=self.params["poll_interval"])

@@ -22,8 +22,11 @@ MIN_INTERVAL = 0.25  # at most four updates a second
 class Progress:
     """Thread-safe counters; ``snapshot()`` is what the callback and the file get.
 
-    States: hashing, starting, uploading, completing, validating, complete,
-    failed.
+    States: hashing, waiting (for another run's upload of the same image),
+    starting, uploading, completing, validating, complete, failed.
+
+    ``percent`` counts bytes handed to the network; it stays below 100 until
+    the storage has acknowledged every part.
     """
 
     def __init__(self, callback=None, path=None, clock=time.monotonic):
@@ -75,11 +78,19 @@ class Progress:
                 "bytes_total": self.bytes_total,
                 "parts_done": self.parts_done,
                 "parts_total": self.parts_total,
-                "percent": round(100.0 * self.bytes_done / self.bytes_total, 1) if self.bytes_total else 0.0,
+                "percent": self._percent(),
                 "rate_bytes_per_second": round(rate, 1),
                 "eta_seconds": round(left / rate, 1) if rate > 0 and self.state == "uploading" else None,
                 "updated_at": time.time(),
             }
+
+    def _percent(self):
+        if not self.bytes_total:
+            return 0.0
+        percent = round(100.0 * self.bytes_done / self.bytes_total, 1)
+        if self.state in ("uploading", "completing") and self.parts_done < self.parts_total:
+            percent = min(percent, 99.9)
+        return percent
 
     def emit(self, force=False):
         now = self._clock()

@@ -4,7 +4,11 @@
 
 # This module is private to the nvidia.air collection and may change without notice.
 
-"""The one retry policy: which failures are transient and how long to wait."""
+"""The one retry loop of the collection: which failures are transient and how long to wait.
+
+Every retried operation (API calls, part PUTs) goes through ``RetryPolicy.run``;
+callers only say what one attempt is and which failures are worth another.
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,7 +18,11 @@ import email.utils
 import random
 import time
 
+# The Air API refused to act (429) or a gateway failed before or after it acted.
 RETRY_STATUSES = frozenset((429, 502, 503, 504))
+# The server may or may not have acted: a call that can look at the server afterwards
+# (or that is idempotent) retries these too.
+LOST_STATUSES = frozenset((500, 502, 503, 504))
 # Storage (presigned part PUTs) also retries its own 500 InternalError.
 STORAGE_RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 
@@ -61,8 +69,34 @@ class RetryPolicy:
         # "Equal jitter": at least half the backoff, never a thundering herd.
         return ceiling / 2.0 + self._rand() * ceiling / 2.0
 
-    def sleep(self, retry_number, retry_after=None):
-        seconds = self.delay(retry_number, retry_after)
-        if seconds > 0:
-            self._sleep(seconds)
-        return seconds
+    def run(self, attempt, is_transient, on_retry=None, wait=None):
+        """``attempt(number, last_error)`` until it returns a value or fails for good.
+
+        ``is_transient(error)`` says whether a failure is worth another attempt;
+        the error's ``retry_after`` attribute (seconds, from a Retry-After
+        header) overrides the backoff. ``on_retry(error, number)`` is told of
+        each retry; ``wait(seconds)`` replaces sleeping (it may raise to cancel).
+        The last error is re-raised with ``attempts`` set to the number of tries.
+        """
+        number, last_error = 1, None
+        while True:
+            try:
+                return attempt(number, last_error)
+            except Exception as error:  # classified right here; anything else propagates unchanged
+                if not is_transient(error):
+                    raise
+                if number >= self.attempts:
+                    if number > 1:
+                        try:
+                            error.attempts = number
+                        except AttributeError:
+                            pass
+                    raise
+                seconds = self.delay(number, getattr(error, "retry_after", None))
+                if on_retry is not None:
+                    on_retry(error, number)
+                if wait is not None:
+                    wait(seconds)
+                elif seconds > 0:
+                    self._sleep(seconds)
+                number, last_error = number + 1, error

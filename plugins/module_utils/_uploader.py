@@ -8,8 +8,20 @@
 
 hash (cached) -> start-upload -> parts PUT to presigned URLs by a pool of
 workers, each streamed from its file offset -> complete-upload -> wait for the
-server's validation. Every failure that ends the attempt aborts the upload; a
-run that is killed leaves a journal that the next run resumes from.
+server's validation.
+
+Rules when runs meet on one image (the image guide's "Concurrency and
+recovery rules" explain them to users):
+
+- A run drives only an upload it can show is its own: one it started, or one
+  its journal on this host describes and the server confirms (the image was
+  not touched since, or a part PUT to that upload succeeds). It never aborts
+  any other upload; it waits (up to ``wait_timeout``) until that upload ends
+  and then adopts the result if it is the same file.
+- Any failure of its own upload aborts it (no orphaned multipart upload),
+  except a failed complete-upload after every part was sent: that upload and
+  its journal are kept, so the next run sends no part again.
+- After ``NoSuchUpload`` its upload is gone: there is nothing to abort.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.util.timeout import Timeout
 
     HAS_REQUESTS = True
 except ImportError:
@@ -35,6 +48,7 @@ except ImportError:
     HTTPAdapter = object
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
+    AirApiError,
     AirError,
     AirFileChangedError,
     AirInputError,
@@ -48,24 +62,29 @@ from ansible_collections.nvidia.air.plugins.module_utils._errors import (
 )
 from ansible_collections.nvidia.air.plugins.module_utils._files import (
     FileSlice,
+    cache_problem,
     check_checksum,
     check_source,
-    identity_of,
+    current_identity,
 )
 from ansible_collections.nvidia.air.plugins.module_utils._hashing import HashCache, resolve_sha256
 from ansible_collections.nvidia.air.plugins.module_utils._journal import UploadJournal
+from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES
 from ansible_collections.nvidia.air.plugins.module_utils._progress import Progress
 from ansible_collections.nvidia.air.plugins.module_utils._retry import (
     STORAGE_RETRY_STATUSES,
     RetryPolicy,
     parse_retry_after,
 )
+from ansible_collections.nvidia.air.plugins.module_utils._transport import is_lost
 
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PARTS = 10000
 RECOMMENDED_MAX_WORKERS = 10
 SEND_BLOCK = 1024 * 1024  # urllib3 sends 16 KiB blocks by default; 1 MiB halves the client's CPU
 URL_EXPIRY_MARGIN = 60.0  # do not resume with URLs this close to expiry
+CONNECT_TIMEOUT = 30.0
+MAX_RESTARTS = 3  # fresh starts after losing an upload (bounded: a flapping server cannot loop us forever)
 
 
 class _PartAdapter(HTTPAdapter):
@@ -136,7 +155,31 @@ def _storage_error_code(response):
 
 
 class _Cancelled(Exception):
-    pass
+    """Another part failed: this one stops."""
+
+
+class _OutOfTime(Exception):
+    """One attempt at a part ran past ``part_timeout``."""
+
+
+class _Restart(Exception):
+    """This run's upload cannot go on; ``aborted`` tells whether it was aborted (else it was already gone)."""
+
+    def __init__(self, reason, aborted):
+        super(_Restart, self).__init__(reason)
+        self.reason, self.aborted = reason, aborted
+
+
+class _Job:
+    """One ``upload()`` call: the file, its hash and what this run proved and did."""
+
+    def __init__(self, path, identity, sha256, stats, wait_timeout, poll_interval):
+        self.path, self.identity, self.sha256, self.stats = path, identity, sha256, stats
+        self.wait_timeout, self.poll_interval = wait_timeout, poll_interval
+        self.plan = None
+        self.resumed = False
+        self.owned = False  # this run started the upload, or the server confirmed it is the journal's
+        self.met_other_run = False  # another run's upload was found on the image
 
 
 class ImageUploader:
@@ -157,10 +200,16 @@ class ImageUploader:
         self.part_timeout = float(part_timeout)
         self.retry = retry or RetryPolicy(attempts=part_attempts, sleep=sleep)
         self.cache_dir = cache_dir
-        self.hash_cache = HashCache(cache_dir) if hash_cache else None
-        self.progress = Progress(progress_callback, progress_file, clock=clock)
         self._warn = warn or (lambda message: None)
+        problem = cache_problem(cache_dir)
+        self.persistent = problem is None
+        if problem:
+            self._warn("cannot use the cache directory (%s); resuming a killed upload and the hash cache are off "
+                       "for this run: set NVIDIA_AIR_CACHE_DIR to a writable directory to have them" % problem)
+        self.hash_cache = HashCache(cache_dir) if hash_cache and self.persistent else None
+        self.progress = Progress(progress_callback, progress_file, clock=clock)
         self._clock = clock
+        self._sleep = sleep
         self._local = threading.local()
         self._hashed = None
         self.part_retries = 0
@@ -187,128 +236,245 @@ class ImageUploader:
         self._hashed = (sha256, identity, source, seconds)
         return self._hashed
 
+    def discard_stale_journal(self, image):
+        """Forget this host's journal of ``image`` when it has no upload in progress.
+
+        A run killed while complete-upload was in flight (and the server
+        completed it) leaves one; it holds presigned URLs, so it must not stay.
+        """
+        if image.upload_status != "UPLOADING" and self.persistent:
+            UploadJournal(self.client.api_url, image.id, self.cache_dir).discard_if_idle()
+
     # ------------------------------------------------------------------- upload
     def upload(self, image, path, checksum=None, wait=True, wait_timeout=1800.0, poll_interval=5.0):
         """Upload ``path`` into ``image``; returns ``(image, stats)``.
 
-        ``image`` must be READY, or UPLOADING from an interrupted run (resumed
-        when our journal matches and its URLs still work, aborted otherwise).
+        ``image`` should be READY, or UPLOADING from an interrupted run (see the
+        module docstring for whose upload is resumed, waited for or aborted).
+        ``stats["adopted"]`` is true when another run uploaded the same file
+        while this one waited (nothing was sent).
         """
         sha256, identity, source, hash_seconds = self.file_sha256(path, checksum)
         stats = {
             "bytes_total": identity["size"], "bytes_uploaded": 0, "parts_total": 0, "parts_uploaded": 0,
             "parts_resumed": 0, "seconds": 0.0, "mb_per_s": 0.0, "retries": 0, "hash_seconds": round(hash_seconds, 3),
             "hash_source": source, "sha256": sha256, "workers": self.workers, "chunk_size": None, "resumed": False,
-            "upload_aborted": None, "validation_seconds": None,
+            "upload_aborted": None, "validation_seconds": None, "adopted": False, "waited_seconds": 0.0,
         }
-        journal = UploadJournal(self.client.api_url, image.id, self.cache_dir)
+        job = _Job(path, identity, sha256, stats, wait_timeout, poll_interval)
+        journal = UploadJournal(self.client.api_url, image.id, self.cache_dir, persistent=self.persistent,
+                                warn=self._warn)
         journal.acquire()
         try:
-            image = self.client.get_image(image.id, step="start-upload")
-            plan, resumed = self._prepare(image, journal, identity, sha256, stats)
-            image = self._transfer_and_complete(image, path, identity, journal, plan, resumed, stats)
+            image = self._drive(self.client.images.get(image.id, step="start-upload"), journal, job)
         finally:
             journal.release()
-        if wait:
-            image = self._wait_validated(image, stats, wait_timeout, poll_interval)
+        if stats["adopted"] and not image.has_content(sha256, identity["size"]):
+            raise self._other_file(image, job)
+        if wait and image.upload_status == "VALIDATING":
+            image = self._wait_validated(image, job)
         self.progress.set_state("complete" if image.upload_status == "COMPLETE" else "validating")
         return image, stats
 
-    def _prepare(self, image, journal, identity, sha256, stats):
-        """Resume our own interrupted upload, or start a fresh one."""
-        if image.upload_status == "UPLOADING":
-            saved = journal.load()
-            reason = self._resume_problem(saved, identity, sha256)
-            if reason is None:
-                journal.resume(saved)
-                stats.update(resumed=True, chunk_size=saved["chunk_size"])
-                return [Part.from_dict(p) for p in saved["parts"]], True
-            self._warn("image %s has an upload in progress that this run cannot resume (%s); aborting it "
-                       "and starting again" % (image.label, reason))
-            self.client.abort_upload(image)
-            journal.remove()
-            image = self.client.get_image(image.id, step="start-upload")
-        if image.upload_status != "READY":
-            raise AirUploadError(
-                "image is %s; only a READY image can take an upload" % image.upload_status, step="start-upload",
-                image=image.label, image_id=image.id,
-                hint="clear the uploaded file first (air_image clear_upload, or on_mismatch: replace)"
-                if image.upload_status == "COMPLETE" else None)
-        journal.remove()
-        return self._start(image, journal, identity, sha256, stats), False
+    def _drive(self, image, journal, job):
+        """Bring ``image`` from wherever it stands to an uploaded file; the one place uploads (re)start."""
+        restarts = 0
+        while True:
+            status = image.upload_status
+            if status == "VALIDATING":  # another run's upload (ours returns from the transfer below)
+                image = self._wait_for_other_run(image, job)
+                continue
+            if status in UPLOADED_STATES and (job.met_other_run or image.has_content(job.sha256, job.identity["size"])):
+                job.stats["adopted"] = True  # another run uploaded a file (upload() checks it is this one)
+                return image
+            if status == "UPLOADING":
+                image = self._take_over(image, journal, job)
+                if image.upload_status != "UPLOADING":
+                    continue
+            elif status == "READY":
+                image = self._start(image, journal, job)
+                if image.upload_status != "UPLOADING" or not job.owned:
+                    continue  # another run got there first
+            else:
+                raise AirUploadError(
+                    "image is %s; only a READY image can take an upload" % status, step="start-upload",
+                    image=image.label, image_id=image.id,
+                    hint="clear the uploaded file first (air_image clear_upload, or on_mismatch: replace)"
+                    if status == "COMPLETE" else None)
+            try:
+                return self._transfer_and_complete(image, journal, job)
+            except _Restart as restart:
+                restarts += 1
+                if restarts > MAX_RESTARTS:
+                    raise AirUploadError("gave up after %d fresh starts: %s" % (MAX_RESTARTS, restart.reason),
+                                         step="upload", image=image.label, image_id=image.id,
+                                         aborted=restart.aborted, stats=job.stats)
+                self._warn("%s; %s" % (restart.reason, "starting again" if restart.aborted else
+                                       "looking at the image again"))
+                journal.remove()
+                job.owned, job.resumed, job.plan = False, False, None
+                job.stats.update(resumed=False, parts_resumed=0)
+                image = self.client.images.get(image.id, step="start-upload")
 
-    def _resume_problem(self, saved, identity, sha256):
-        if not saved:
-            return "no journal of it on this host"
-        if saved.get("identity") != identity or saved.get("sha256") != sha256:
+    # ------------------------------------------------- whose upload is it?
+    def _take_over(self, image, journal, job):
+        """An UPLOADING image: resume it (ours), abort it (ours, unusable) or wait for it (not ours).
+
+        Returns the image: still UPLOADING with ``job.plan`` set to resume, or
+        in the state the wait or the abort left it.
+        """
+        saved = journal.load()
+        if saved is not None and saved.get("image_id") == image.id:
+            problem = self._resume_problem(saved, job)
+            if problem is None:
+                journal.resume(saved)
+                job.plan = [Part.from_dict(p) for p in saved["parts"]]
+                job.resumed = True
+                job.owned = saved.get("image_modified") == image.modified  # untouched since we started it
+                job.stats.update(resumed=True, chunk_size=saved["chunk_size"])
+                return image
+            if self._confirmed_ours(image, saved):
+                self._warn("image %s has an upload from an earlier run on this host that cannot be resumed (%s); "
+                           "aborting it and starting again" % (image.label, problem))
+                self.client.uploads.abort(image)
+                journal.remove()
+                return self.client.images.get(image.id, step="start-upload")
+            journal.remove()  # its upload was replaced by another run's: that one is not ours to abort
+        return self._wait_for_other_run(image, job)
+
+    def _resume_problem(self, saved, job):
+        if saved.get("identity") != job.identity or saved.get("sha256") != job.sha256:
             return "it was started for a different file"
         expires = saved.get("urls_expire_at")
         if expires is not None and expires - URL_EXPIRY_MARGIN <= time.time():
             return "its part URLs have expired"
         return None
 
-    def _start(self, image, journal, identity, sha256, stats):
-        self.progress.set_state("starting", image_id=image.id)
-        answer = self.client.start_upload(image, sha256, identity["size"])
+    def _confirmed_ours(self, image, saved):
+        """Whether the server shows that the journal's upload is the image's current one.
+
+        The image not modified since we started it is proof; otherwise an empty
+        PUT to one of the journal's part URLs is (200: that upload exists;
+        NoSuchUpload: it was replaced). Expired URLs prove nothing.
+        """
+        if saved.get("image_modified") and saved.get("image_modified") == image.modified:
+            return True
+        parts = saved.get("parts") or []
+        expires = saved.get("urls_expire_at")
+        if not parts or (expires is not None and expires <= time.time()):
+            return False
         try:
-            plan = plan_parts(identity["size"], answer.get("chunk_size"), answer.get("part_urls"))
+            response = self._session().put(parts[0]["url"], data=b"", timeout=self._timeout(),
+                                           verify=self.client.verify)
+        except requests.exceptions.RequestException:
+            return False
+        return response.status_code == 200
+
+    def _wait_for_other_run(self, image, job):
+        """Wait (up to ``wait_timeout``) until an upload this run did not start is over (uploaded and
+        validated, or aborted); return the image then."""
+        job.met_other_run = True
+        self.progress.set_state("waiting", image_id=image.id)
+        self._warn("image %s has an upload in progress that this run did not start (another host or run); "
+                   "waiting up to %ss for it to end" % (image.label, job.wait_timeout))
+        started = self._clock()
+        try:
+            image = self.client.images.wait_for(
+                image, lambda i: i.upload_status not in ("UPLOADING", "VALIDATING"), step="wait for another upload",
+                timeout=job.wait_timeout, poll_interval=job.poll_interval, clock=self._clock, sleep=self._sleep)
+        except AirTimeoutError as exc:
+            raise AirUploadError(
+                "image %s has an upload in progress that this run did not start, and it was still UPLOADING "
+                "after %ss" % (image.label, job.wait_timeout), step="wait for another upload", image=image.label,
+                image_id=image.id, stats=job.stats, cause=exc,
+                hint="if no other run is uploading it, abort that upload with nvidia.air.air_image "
+                     "(abort_upload: true) and run again")
+        finally:
+            job.stats["waited_seconds"] = round(job.stats["waited_seconds"] + self._clock() - started, 3)
+        return image
+
+    def _other_file(self, image, job):
+        return AirUploadError(
+            "another run uploaded a different file into image %s while this run waited (sha256 %s, %s bytes)"
+            % (image.label, image.hash or "unknown", image.size), step="upload", image=image.label,
+            image_id=image.id, stats=job.stats,
+            hint="run again with on_mismatch: replace to upload %s" % job.path)
+
+    # ------------------------------------------------------------------ start
+    def _start(self, image, journal, job):
+        """start-upload for a READY image; returns it UPLOADING with ``job.plan`` (or as another run left it)."""
+        self.progress.set_state("starting", image_id=image.id)
+        size = job.identity["size"]
+        try:
+            answer = self.client.uploads.start(image, job.sha256, size)
+        except AirApiError as exc:
+            if exc.status not in (400, 409):
+                raise
+            current = self.client.images.get(image.id, step="start-upload")
+            if current.upload_status == "READY":
+                raise
+            job.met_other_run = True
+            return current  # refused because another run started (or finished) an upload meanwhile
+        job.owned = True
+        try:
+            plan = plan_parts(size, answer.get("chunk_size"), answer.get("part_urls"))
             if not answer.get("upload_id"):
                 raise ValueError("start-upload returned no upload_id")
         except (ValueError, AttributeError) as exc:
             aborted = self._abort(image)
             raise AirUploadError("the server's upload plan is unusable: %s" % exc, step="start-upload",
                                  image=image.label, image_id=image.id, aborted=aborted)
+        image = self.client.images.get(image.id, step="start-upload")
         expiries = [e for e in (url_expiry(p.url) for p in plan) if e is not None]
         journal.start({
             "api_url": self.client.api_url, "image_id": image.id, "upload_id": answer["upload_id"],
-            "sha256": sha256, "size": identity["size"], "chunk_size": int(answer["chunk_size"]),
-            "identity": identity, "parts": [p.to_dict() for p in plan],
+            "sha256": job.sha256, "size": size, "chunk_size": int(answer["chunk_size"]),
+            "identity": job.identity, "parts": [p.to_dict() for p in plan],
             "urls_expire_at": min(expiries) if expiries else None, "started_at": time.time(),
+            "image_modified": image.modified,
         })
-        stats["chunk_size"] = int(answer["chunk_size"])
-        return plan
+        job.plan = plan
+        job.stats["chunk_size"] = int(answer["chunk_size"])
+        return image
 
-    def _transfer_and_complete(self, image, path, identity, journal, plan, resumed, stats):
+    # --------------------------------------------------------------- transfer
+    def _transfer_and_complete(self, image, journal, job):
+        plan, stats = job.plan, job.stats
         done = journal.done_parts()
         todo = [p for p in plan if p.number not in done]
         stats.update(parts_total=len(plan), parts_resumed=len(done))
         self.progress.set_state("uploading", image_id=image.id, parts_total=len(plan), parts_done=len(done),
-                                bytes_total=identity["size"],
+                                bytes_total=job.identity["size"],
                                 bytes_done=sum(p.length for p in plan if p.number in done))
         started = self._clock()
         try:
-            try:
-                self._put_parts(path, todo, journal, stats)
-            except (AirUrlExpiredError, AirStorageError) as exc:
-                if not resumed or not (isinstance(exc, AirUrlExpiredError) or exc.code == "NoSuchUpload"):
-                    raise
-                # The interrupted upload cannot be continued: start it again cleanly.
-                self._warn("resuming %s failed (%s); aborting that upload and starting again"
-                           % (image.label, exc.message))
-                self.client.abort_upload(image)
-                journal.remove()
-                image = self.client.get_image(image.id, step="start-upload")
-                sha256 = stats["sha256"]
-                plan = self._start(image, journal, identity, sha256, stats)
-                stats.update(resumed=False, parts_resumed=0, parts_total=len(plan))
-                self.progress.set_state("uploading", parts_total=len(plan), parts_done=0, bytes_done=0)
-                self._put_parts(path, plan, journal, stats)
-            if identity_of(path) != identity:
-                raise AirFileChangedError("%s changed while it was being uploaded (size or mtime differ)" % path,
-                                          step="complete", image=image.label, image_id=image.id)
+            self._put_parts(todo, journal, job)
+            self._check_unchanged(job, image)
             self.progress.set_state("completing")
             parts = [{"part_number": n, "etag": etag} for n, etag in sorted(journal.done_parts().items())]
-            image = self.client.complete_upload(image, parts)
+            image = self._complete(image, parts, job)
+        except _Restart:
+            raise
+        except AirUrlExpiredError as exc:
+            if job.resumed:
+                # An interrupted upload whose URLs ran out: abort it if it is ours and start afresh.
+                aborted = job.owned and self._abort(image)
+                raise _Restart("the part URLs of the interrupted upload of %s have expired" % image.label, aborted)
+            minutes = (self._clock() - started) / 60.0
+            rate = stats["bytes_uploaded"] / max(self._clock() - started, 1e-6) / 1e6
+            exc.hint = ("the part URLs expired after %.1f min of uploading at %.1f MB/s; a faster link or more "
+                        "workers finish within their lifetime, a re-run starts a fresh upload" % (minutes, rate))
+            raise self._failed(image, journal, exc, job)
+        except AirStorageError as exc:
+            if exc.code == "NoSuchUpload":
+                # Someone aborted it (or replaced it with theirs): nothing of ours is left to abort.
+                raise _Restart("the upload of %s no longer exists on the storage side" % image.label, False)
+            raise self._failed(image, journal, exc, job)
         except AirError as exc:
-            if isinstance(exc, AirUrlExpiredError):
-                minutes = (self._clock() - started) / 60.0
-                rate = stats["bytes_uploaded"] / max(self._clock() - started, 1e-6) / 1e6
-                exc.hint = ("the part URLs expired after %.1f min of uploading at %.1f MB/s; a faster link or more "
-                            "workers finish within their lifetime, a re-run starts a fresh upload" % (minutes, rate))
-            raise self._failed(image, journal, exc, stats)
+            raise self._failed(image, journal, exc, job)
         except Exception as exc:  # a bug must not leave an upload open either
             raise self._failed(image, journal, AirUploadError("unexpected error: %s" % redact(repr(exc)),
-                                                              step="upload"), stats)
+                                                              step="upload"), job)
         journal.remove()
         seconds = self._clock() - started
         stats["seconds"] = round(seconds, 3)
@@ -316,12 +482,43 @@ class ImageUploader:
         stats["retries"] = self.part_retries + self.client.retries
         return image
 
-    def _failed(self, image, journal, exc, stats):
-        """Abort the upload after a failure and say whether that worked."""
+    def _check_unchanged(self, job, image=None):
+        if current_identity(job.path) != job.identity:
+            raise AirFileChangedError(
+                "%s changed while it was being uploaded (size, modification or change time differ)" % job.path,
+                step="upload", image=image.label if image else None, image_id=image.id if image else None)
+
+    def _complete(self, image, parts, job):
+        """complete-upload; a sent upload is precious: a server that keeps failing does not cost it."""
+        try:
+            return self.client.uploads.complete(image, parts)
+        except AirError as exc:
+            if is_lost(exc):  # the client already looked at the image and retried (bounded)
+                job.stats["retries"] = self.part_retries + self.client.retries
+                raise AirUploadError(
+                    "all %d parts are uploaded, but complete-upload kept failing: %s" % (len(parts), exc.message),
+                    step="complete", image=image.label, image_id=image.id, status=exc.status, aborted=False,
+                    stats=job.stats, cause=exc, request_id=exc.request_id,
+                    hint="the upload and its journal are kept: the next run completes it without sending the "
+                         "parts again")
+            if not job.owned and exc.status == 400:
+                # A resumed upload that the storage does not recognise: it is not ours to abort.
+                raise _Restart("complete-upload refused the interrupted upload of %s (%s)"
+                               % (image.label, exc.message), False)
+            raise
+
+    def _failed(self, image, journal, exc, job):
+        """Abort this run's upload after a failure and say whether that worked."""
+        stats = job.stats
         stats["retries"] = self.part_retries + self.client.retries
-        aborted = self._abort(image)
-        if aborted:
-            journal.remove()
+        aborted = None
+        if job.owned:
+            aborted = self._abort(image)
+            if aborted:
+                journal.remove()
+        else:
+            self._warn("the upload of %s failed before the server confirmed it was this run's; it is left as it "
+                       "is (not aborted)" % image.label)
         stats["upload_aborted"] = aborted
         self.progress.set_state("failed")
         message = exc.message if isinstance(exc, AirError) else str(exc)
@@ -330,11 +527,13 @@ class ImageUploader:
                       status=getattr(exc, "status", None), detail=getattr(exc, "detail", None),
                       field_errors=getattr(exc, "field_errors", None), request_id=getattr(exc, "request_id", None),
                       hint=getattr(exc, "hint", None))
-        return cls(message, aborted=aborted, stats=stats, cause=exc, **kwargs)
+        error = cls(message, aborted=aborted, stats=stats, cause=exc, **kwargs)
+        error.attempts = getattr(exc, "attempts", None)
+        return error
 
     def _abort(self, image):
         try:
-            self.client.abort_upload(image)
+            self.client.uploads.abort(image)
             return True
         except AirError as exc:
             if exc.status == 400:  # not UPLOADING (anymore): nothing is left open
@@ -354,16 +553,23 @@ class ImageUploader:
             self._local.session = session
         return session
 
-    def _put_parts(self, path, parts, journal, stats):
+    def _timeout(self):
+        """Connect and each blocking send within ``part_timeout``, the answer within what is left of it."""
+        return Timeout(connect=min(CONNECT_TIMEOUT, self.part_timeout), read=self.part_timeout,
+                       total=self.part_timeout)
+
+    def _put_parts(self, parts, journal, job):
         if not parts:
             return
         stop = threading.Event()
         lock = threading.Lock()
+        stats = job.stats
 
         def run(part):
             if stop.is_set():
                 raise _Cancelled()
-            etag = self._put_part(path, part, stop)
+            etag = self._put_part(part, stop, job)
+            job.owned = True  # the storage accepted a part of the journal's upload: it is ours
             journal.part_done(part.number, etag)
             with lock:
                 stats["parts_uploaded"] += 1
@@ -387,53 +593,71 @@ class ImageUploader:
             stop.set()
             pool.shutdown(wait=True)
 
-    def _put_part(self, path, part, stop):
-        """PUT one part with retries; returns its ETag (unquoted)."""
+    def _put_part(self, part, stop, job):
+        """PUT one part under the retry policy; returns its ETag (unquoted)."""
         step = "part %d" % part.number
-        attempt = 0
-        while True:
-            attempt += 1
-            retry_after = None
-            with FileSlice(path, part.offset, part.length, on_read=self.progress.add_bytes,
-                           cancelled=stop.is_set) as body:
+
+        def attempt(_number, _last_error):
+            if stop.is_set():
+                raise _Cancelled()
+            self._check_unchanged(job)
+            deadline = self._clock() + self.part_timeout
+
+            def before_read():
+                if stop.is_set():
+                    raise _Cancelled()
+                if self._clock() > deadline:
+                    raise _OutOfTime()
+
+            with FileSlice(job.path, part.offset, part.length, on_read=self.progress.add_bytes,
+                           before_read=before_read) as body:
                 try:
-                    response = self._session().put(part.url, data=body, timeout=(30.0, self.part_timeout),
+                    response = self._session().put(part.url, data=body, timeout=self._timeout(),
                                                    verify=self.client.verify)
+                except (_Cancelled, AirFileChangedError):
+                    self.progress.add_bytes(-body.sent)
+                    raise
+                except _OutOfTime:
+                    self.progress.add_bytes(-body.sent)
+                    raise AirStorageError("part %d took longer than part_timeout (%ss)" % (part.number,
+                                                                                          self.part_timeout),
+                                          step=step, part_number=part.number) from None
                 except requests.exceptions.RequestException as exc:
                     self.progress.add_bytes(-body.sent)
                     if stop.is_set():
                         raise _Cancelled()
-                    problem = AirStorageError("%s to %s" % (type(exc).__name__, redact_url(part.url)), step=step,
-                                              part_number=part.number, detail=redact(str(exc)))
-                except IOError:
+                    raise AirStorageError("%s to %s" % (type(exc).__name__, redact_url(part.url)), step=step,
+                                          part_number=part.number, detail=redact(str(exc))) from None
+                problem = self._check_part_response(response, part, step)
+                if problem is not None:
                     self.progress.add_bytes(-body.sent)
-                    raise _Cancelled()
-                else:
-                    problem, retry_after = self._check_part_response(response, part, step)
-                    if problem is None:
-                        return response.headers["ETag"].strip().strip('"')
-                    self.progress.add_bytes(-body.sent)
-            if problem.status is not None and problem.status not in STORAGE_RETRY_STATUSES and \
-                    problem.code != "MissingETag":
-                raise problem
-            if attempt >= self.retry.attempts:
-                problem.message = "%s (after %d attempts)" % (problem.message, attempt)
-                raise problem
+                    raise problem
+                return response.headers["ETag"].strip().strip('"')
+
+        def is_transient(error):
+            if not isinstance(error, AirStorageError) or isinstance(error, AirUrlExpiredError):
+                return False
+            return error.status is None or error.status in STORAGE_RETRY_STATUSES or error.code == "MissingETag"
+
+        def count_retry(_error, _number):
             with self._retries_lock:
                 self.part_retries += 1
-            if stop.wait(self.retry.delay(attempt, retry_after)):
+
+        def wait(seconds):
+            if stop.wait(seconds):
                 raise _Cancelled()
 
+        return self.retry.run(attempt, is_transient, on_retry=count_retry, wait=wait)
+
     def _check_part_response(self, response, part, step):
-        """``(None, None)`` for a good answer, else ``(error, retry_after)``."""
+        """None for a good answer, else the error (its ``retry_after`` from the answer)."""
         status = response.status_code
         if status == 200:
             if response.headers.get("ETag", "").strip().strip('"'):
-                return None, None
+                return None
             return AirStorageError("storage answered 200 without an ETag", step=step, part_number=part.number,
-                                   code="MissingETag"), None
+                                   code="MissingETag")
         code, message = _storage_error_code(response)
-        retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status == 403 and (code == "AccessDenied" and "expired" in (message or "").lower()):
             expires = url_expiry(part.url)
             when = ""
@@ -443,19 +667,20 @@ class ImageUploader:
             return AirUrlExpiredError(
                 "the presigned URL for part %d has expired%s" % (part.number, when), step=step, status=status,
                 part_number=part.number, code=code,
-                hint="the upload took longer than the URLs live; use more workers or a faster link"), None
+                hint="the upload took longer than the URLs live; use more workers or a faster link")
         if status == 403:
             return AirStorageError(
                 "storage refused the presigned URL for part %d (%s: %s)"
                 % (part.number, code or "AccessDenied", message or "forbidden"),
                 step=step, status=status, part_number=part.number, code=code,
-                hint="this is the storage endpoint, not the Air API token"), None
+                hint="this is the storage endpoint, not the Air API token")
         return AirStorageError(
             "storage answered HTTP %d for part %d%s" % (status, part.number, " (%s)" % code if code else ""),
-            step=step, status=status, part_number=part.number, code=code, detail=message), retry_after
+            step=step, status=status, part_number=part.number, code=code, detail=message,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")))
 
     # ------------------------------------------------------------------ waiting
-    def _wait_validated(self, image, stats, timeout, poll_interval):
+    def _wait_validated(self, image, job):
         self.progress.set_state("validating")
         started = self._clock()
 
@@ -465,8 +690,9 @@ class ImageUploader:
             return None
 
         try:
-            image = self.client.wait_for_image(image, lambda i: i.upload_status == "COMPLETE", failed,
-                                               step="validate", timeout=timeout, poll_interval=poll_interval)
+            image = self.client.images.wait_for(image, lambda i: i.upload_status in UPLOADED_STATES, failed,
+                                                step="validate", timeout=job.wait_timeout,
+                                                poll_interval=job.poll_interval)
         except AirTimeoutError:
             self.progress.set_state("failed")
             raise
@@ -474,7 +700,7 @@ class ImageUploader:
             self.progress.set_state("failed")
             if exc.step == "validate" and exc.status is None:
                 raise AirValidationError(exc.message, step="validate", image=image.label, image_id=image.id,
-                                         stats=stats)
+                                         stats=job.stats)
             raise
-        stats["validation_seconds"] = round(self._clock() - started, 3)
+        job.stats["validation_seconds"] = round(self._clock() - started, 3)
         return image

@@ -299,7 +299,7 @@ class AirImageModule(AirModule):
                                 image_id=p["id"])
         if image is None and not p["id"] and (p["publish_name"] or p["publish_version"]):
             # A previous run may have published (and so renamed) it.
-            image = self.client.find_image(p["publish_name"] or p["name"], p["publish_version"] or p["version"])
+            image = self.client.images.find(p["publish_name"] or p["name"], p["publish_version"] or p["version"])
         return image
 
     def run(self):
@@ -333,7 +333,7 @@ class AirImageModule(AirModule):
         for field in sorted(fields):
             self.diff.add(field, None, fields[field])
         label = "%r version %r" % (p["name"], p["version"])
-        image = self.change("created image %s" % label, lambda: self.client.create_image(fields))
+        image = self.change("created image %s" % label, lambda: self.client.images.create(fields))
         if image is None:  # check mode: what the API would return
             image = Image(dict(CREATE_DEFAULTS, id=None, upload_status="READY", published=False,
                                publicly_published=False, size=0, hash="", is_owned_by_client=True, **fields))
@@ -347,7 +347,7 @@ class AirImageModule(AirModule):
             self.diff.add(field, before, after)
         fields = dict((field, after) for field, (_before, after) in changes.items())
         return self.change("updated %s of image %s" % (", ".join(sorted(changes)), image.label),
-                           lambda: self.client.update_image(image, fields)) or _predicted(image, fields)
+                           lambda: self.client.images.update(image, fields)) or _predicted(image, fields)
 
     def publish(self, image):
         p = self.params
@@ -362,13 +362,13 @@ class AirImageModule(AirModule):
             self.diff.add(field, image.data.get(field), value)
         self.diff.add("published", False, True)
         return self.change("published image %s" % image.label, lambda: self.settle(
-            self.client.publish(image, p["publish_name"], p["publish_version"]))) or _predicted(
+            self.client.publishing.publish(image, p["publish_name"], p["publish_version"]))) or _predicted(
             image, dict(renames, published=True))
 
     def unpublish(self, image, force_wait=False):
         self.diff.add("published", True, False)
         return self.change("unpublished image %s" % image.label, lambda: self.settle(
-            self.client.unpublish(image), force_wait)) or _predicted(image, {"published": False})
+            self.client.publishing.unpublish(image), force_wait)) or _predicted(image, {"published": False})
 
     def clear(self, image):
         if image.published:
@@ -378,13 +378,13 @@ class AirImageModule(AirModule):
         for field in ("upload_status", "hash", "size"):
             self.diff.add(field, image.data.get(field), cleared[field])
         return self.change("cleared the uploaded file of image %s" % image.label,
-                           lambda: self.client.clear_upload(image)) or _predicted(image, cleared)
+                           lambda: self.client.uploads.clear(image)) or _predicted(image, cleared)
 
     def settle(self, image, force_wait=False):
         """Wait until PUBLISHING / UNPUBLISHING is over (when wait is set)."""
         if not (self.params["wait"] or force_wait):
             return image
-        return self.client.wait_for_image(image, lambda i: i.upload_status == "COMPLETE", step="wait",
+        return self.client.images.wait_for(image, lambda i: i.upload_status == "COMPLETE", step="wait",
                                           timeout=self.params["wait_timeout"],
                                           poll_interval=self.params["poll_interval"])
 
@@ -396,10 +396,10 @@ class AirImageModule(AirModule):
         if image.published:  # the API refuses to delete a published image
             image = self.unpublish(image, force_wait=True)
         if not self.check_mode:
-            image = self.client.wait_for_image(
+            image = self.client.images.wait_for(
                 image, lambda i: i.upload_status in ("READY", "UPLOADING", "COMPLETE"), step="wait to delete",
                 timeout=self.params["wait_timeout"], poll_interval=self.params["poll_interval"])
-        self.change("deleted image %s" % image.label, lambda: self.client.delete_image(image))
+        self.change("deleted image %s" % image.label, lambda: self.client.images.delete(image))
 
 
 def _predicted(image, fields):

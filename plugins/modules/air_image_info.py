@@ -198,16 +198,16 @@ class AirImageInfoModule(AirModule):
         self.result.pop("actions")
         if p["id"]:
             try:
-                images = [self.client.get_image(p["id"])]
+                images = [self.client.images.get(p["id"])]
             except AirNotFoundError:
                 images = []
         else:
             filters = dict((f, p[f]) for f in IMAGE_FILTERS if p[f] is not None)
-            images = self.client.list_images(max_items=p["limit"], **filters)
+            images = self.client.images.list(max_items=p["limit"], **filters)
         self.result["images"] = [image.to_result() for image in images]
         if p["shares"]:
             filters = dict(image=p["share_image"], state=p["share_state"], target_org=p["share_target_org"])
-            shares = self.client.list_shares(**dict((k, v) for k, v in filters.items() if v is not None))
+            shares = self.client.shares.list(**dict((k, v) for k, v in filters.items() if v is not None))
             self.result["shares"] = [share.to_result() for share in shares]
 
     def exit(self):

@@ -256,7 +256,7 @@ class AirImageShareModule(AirModule):
     def reconcile(self):
         p = self.params
         image = self.find_image(p["image"], p["name"], p["version"], required=True)
-        shares = [s for s in self.client.list_shares(image=image.id) if s.image == image.id]
+        shares = [s for s in self.client.shares.list(image=image.id) if s.image == image.id]
         live = [s for s in shares if s.is_live()]
         # A claimed share has done its job: it satisfies "shared with" and cannot be revoked.
         claimed = [s for s in shares if s.state == "CLAIMED"]
@@ -275,7 +275,7 @@ class AirImageShareModule(AirModule):
         created = self.create_all(image, to_create)
         for share in to_revoke:
             self.change("revoked the share of image %s with %s" % (image.label, share.target_org),
-                        lambda share=share: self.client.delete_share(share))
+                        lambda share=share: self.client.shares.delete(share))
         kept = [s.to_result() for s in live + claimed if s not in to_revoke]
         self.result.update(
             image=image.to_result(),
@@ -293,12 +293,12 @@ class AirImageShareModule(AirModule):
         try:
             for org, expires in to_create:
                 share = self.change("shared image %s with %s" % (image.label, org),
-                                    lambda org=org, expires=expires: self.client.create_share(image, org, expires))
+                                    lambda org=org, expires=expires: self.client.shares.create(image, org, expires))
                 made.append(share)
         except AirError:
             for share in made:
                 try:
-                    self.client.delete_share(share)
+                    self.client.shares.delete(share)
                 except AirError as exc:
                     self.warn("could not revoke the share %s created before the failure: %s" % (share.id, exc))
             self.result.update(changed=False, actions=[])  # rolled back: the shares are as they were
@@ -312,14 +312,14 @@ class AirImageShareModule(AirModule):
     def claim(self):
         p = self.params
         if p["name"]:
-            existing = self.client.find_image(p["name"], p["version"], step="claim")
+            existing = self.client.images.find(p["name"], p["version"], step="claim")
             if existing is not None:
                 self.result["image"] = self.settled(existing).to_result()
                 return
         self.diff.add("claimed", False, True)
         try:
             image = self.change("claimed share %s" % p["share_id"],
-                                lambda: self.client.claim_share(p["share_id"], p["name"], p["version"]))
+                                lambda: self.client.shares.claim(p["share_id"], p["name"], p["version"]))
         except AirApiError as exc:
             if exc.status == 400 and "already been claimed" in " ".join(exc.field_errors.get("image_share", [])) \
                     and not p["name"]:
@@ -338,7 +338,7 @@ class AirImageShareModule(AirModule):
     def settled(self, image):
         if not self.params["wait"] or image.upload_status != "COPYING_FROM_IMAGE_SHARE":
             return image
-        return self.client.wait_for_image(image, lambda i: i.upload_status == "COMPLETE",
+        return self.client.images.wait_for(image, lambda i: i.upload_status == "COMPLETE",
                                           lambda i: "the copy failed (image is READY)" if i.upload_status == "READY"
                                           else None, step="wait for the claimed copy",
                                           timeout=self.params["wait_timeout"],

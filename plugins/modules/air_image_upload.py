@@ -311,7 +311,7 @@ class AirImageUploadModule(AirModule):
             raise AirInputError("image %s is published; unpublish it before replacing its file" % image.label,
                                 step="compare", image_id=image.id)
         cleared = self.change("cleared the previous file of image %s" % image.label,
-                              lambda: self.client.clear_upload(image))
+                              lambda: self.client.uploads.clear(image))
         return cleared or Image(dict(image.data, upload_status="READY", hash="", size=0))
 
     def fail(self, exc):

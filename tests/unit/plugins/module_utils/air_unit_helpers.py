@@ -150,7 +150,7 @@ UPLOAD_SCRIPT = textwrap.dedent("""\
 
     client = AirClient(api_url=api_url, api_token=token, retry=RetryPolicy(base=0.02))
     uploader = ImageUploader(client, workers=int(workers), cache_dir=cache_dir, retry=RetryPolicy(base=0.02))
-    image = client.get_image(image_id)
+    image = client.images.get(image_id)
     print("uploading", flush=True)
     uploader.upload(image, path, poll_interval=0.05)
     print("finished", flush=True)

@@ -132,7 +132,7 @@ def make_image(client):
 
     def make(name=None, version="1.0", **extra):
         counter[0] += 1
-        return client.create_image(image_fields(name or "image-%d" % counter[0], version, **extra))
+        return client.images.create(image_fields(name or "image-%d" % counter[0], version, **extra))
 
     return make
 

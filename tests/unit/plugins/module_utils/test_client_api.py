@@ -19,6 +19,7 @@ from air_unit_helpers import DEMO_TOKEN, PASSWORD, READONLY_TOKEN, air_raises, a
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirApiError,
+    AirError,
     AirAuthError,
     AirConnectionError,
     AirNotFoundError,
@@ -38,53 +39,53 @@ def own_images(emulator, **params):
 # ----------------------------------------------------------------- pagination
 def test_list_follows_next_across_pages(make_client):
     client = make_client(page_size=3)
-    created = [client.create_image(image_fields("page-%d" % n, cpu_arch="ARM" if n % 2 else "x86",
+    created = [client.images.create(image_fields("page-%d" % n, cpu_arch="ARM" if n % 2 else "x86",
                                                 includes_air_agent=n < 2)) for n in range(7)]
-    listed = client.list_images()
+    listed = client.images.list()
     assert len(listed) == 7  # 3 + 3 + 1: only possible by following `next`
     assert sorted(i.id for i in listed) == sorted(i.id for i in created)
     assert all(isinstance(i, Image) for i in listed)
 
     # Filters are carried by the emulator's `next` URLs across pages.
-    arm = client.list_images(cpu_arch="ARM")
+    arm = client.images.list(cpu_arch="ARM")
     assert sorted(i.name for i in arm) == ["page-1", "page-3", "page-5"]
-    x86 = client.list_images(cpu_arch="x86", ordering="-name")
+    x86 = client.images.list(cpu_arch="x86", ordering="-name")
     assert [i.name for i in x86] == ["page-6", "page-4", "page-2", "page-0"]  # 2 pages, order kept
-    assert sorted(i.name for i in client.list_images(includes_air_agent=True)) == ["page-0", "page-1"]
-    assert len(client.list_images(includes_air_agent=False)) == 5
-    assert [i.name for i in client.list_images(name="page-4", version="1.0")] == ["page-4"]
-    assert len(client.list_images(upload_status="READY", is_owned_by_client=True)) == 7
-    assert client.list_images(upload_status="COMPLETE") == []
-    assert client.list_images(name="page-4", version="2.0") == []
+    assert sorted(i.name for i in client.images.list(includes_air_agent=True)) == ["page-0", "page-1"]
+    assert len(client.images.list(includes_air_agent=False)) == 5
+    assert [i.name for i in client.images.list(name="page-4", version="1.0")] == ["page-4"]
+    assert len(client.images.list(upload_status="READY", is_owned_by_client=True)) == 7
+    assert client.images.list(upload_status="COMPLETE") == []
+    assert client.images.list(name="page-4", version="2.0") == []
 
-    found = client.find_image("page-4", "1.0")
+    found = client.images.find("page-4", "1.0")
     assert found.id == created[4].id and found.data == api_image_data(client, created[4].id)
-    assert client.find_image("page-9", "1.0") is None
+    assert client.images.find("page-9", "1.0") is None
 
 
 def api_image_data(client, image_id):
-    return client.get_image(image_id).data
+    return client.images.get(image_id).data
 
 
 def test_filters_cannot_smuggle_other_orgs_images(make_client, client):
     partner = make_client("nvapi-partner-token")
-    partner.create_image(image_fields("shared-name"))
-    mine = client.create_image(image_fields("shared-name"))
-    assert [i.id for i in client.list_images(name="shared-name")] == [mine.id]
-    assert client.find_image("shared-name", "1.0").id == mine.id
+    partner.images.create(image_fields("shared-name"))
+    mine = client.images.create(image_fields("shared-name"))
+    assert [i.id for i in client.images.list(name="shared-name")] == [mine.id]
+    assert client.images.find("shared-name", "1.0").id == mine.id
 
 
 # -------------------------------------------------------------- retry/backoff
 def test_get_retries_429_and_503_then_succeeds(emulator, client):
-    image = client.create_image(image_fields("retry-me"))
+    image = client.images.create(image_fields("retry-me"))
     emulator.add_fault(action="status", status=429, method="GET", path="/api/v3/images/$", count=2)
-    assert [i.id for i in client.list_images()] == [image.id]
+    assert [i.id for i in client.images.list()] == [image.id]
     assert client.retries == 2
 
     emulator.add_fault(action="status", status=503, retry_after=0.3, method="GET",
                        path="/api/v3/images/%s/$" % image.id, count=1)
     started = time.monotonic()
-    assert client.get_image(image.id).id == image.id
+    assert client.images.get(image.id).id == image.id
     assert time.monotonic() - started >= 0.3  # Retry-After honoured, not the 0.02 s backoff
     assert client.retries == 3
     assert all(rule["fired"] == rule["count"] for rule in emulator.faults())
@@ -96,7 +97,7 @@ def test_get_gives_up_after_the_last_attempt(emulator, make_client, status):
     emulator.add_fault(action="status", status=status, method="GET", path="/api/v3/images/$", count=0,
                        detail="backend on fire")
     with air_raises(AirApiError) as info:
-        client.list_images()
+        client.images.list()
     error = info.value
     assert error.status == status and error.step == "lookup"
     assert "backend on fire" in str(error)
@@ -106,7 +107,7 @@ def test_get_gives_up_after_the_last_attempt(emulator, make_client, status):
 
 def test_post_create_503_is_reconciled_and_resent(emulator, client):
     emulator.add_fault(action="status", status=503, method="POST", path="/api/v3/images/$", count=1)
-    image = client.create_image(image_fields("after-503"))
+    image = client.images.create(image_fields("after-503"))
     assert image.name == "after-503" and image.upload_status == "READY"
     assert client.retries == 1
     assert [i["id"] for i in own_images(emulator, name="after-503")] == [image.id]
@@ -114,14 +115,14 @@ def test_post_create_503_is_reconciled_and_resent(emulator, client):
 
 def test_post_create_429_is_resent(emulator, client):
     emulator.add_fault(action="status", status=429, retry_after=0.05, method="POST", path="/api/v3/images/$")
-    image = client.create_image(image_fields("after-429"))
+    image = client.images.create(image_fields("after-429"))
     assert client.retries == 1
     assert [i["id"] for i in own_images(emulator, name="after-429")] == [image.id]
 
 
 def test_create_not_duplicated_when_the_response_is_lost(emulator, client):
     emulator.add_fault(action="drop", method="POST", path="/api/v3/images/$")
-    image = client.create_image(image_fields("dropped", "2.0", cpu_arch="ARM"))
+    image = client.images.create(image_fields("dropped", "2.0", cpu_arch="ARM"))
     assert isinstance(image, Image)
     assert (image.name, image.version, image.cpu_arch, image.upload_status) == ("dropped", "2.0", "ARM", "READY")
     assert [i["id"] for i in own_images(emulator, name="dropped")] == [image.id]
@@ -130,16 +131,16 @@ def test_create_not_duplicated_when_the_response_is_lost(emulator, client):
 
 
 def test_create_share_not_duplicated_when_the_response_is_lost(emulator, client, make_uploader, random_file):
-    image = client.create_image(image_fields("to-share"))
+    image = client.images.create(image_fields("to-share"))
     image, _stats = make_uploader().upload(image, random_file(4096).path, poll_interval=0.05)
     assert image.upload_status == "COMPLETE"
     emulator.add_fault(action="drop", method="POST", path="/api/v3/images/shares/$")
-    share = client.create_share(image, "partner-org")
+    share = client.shares.create(image, "partner-org")
     assert isinstance(share, ImageShare)
     assert (share.image, share.target_org, share.state) == (image.id, "partner-org", "ACTIVE")
     shares = emulator.api("GET", "images/shares").json()["results"]
     assert [s["id"] for s in shares] == [share.id]
-    assert client.find_live_share(image.id, "partner-org").id == share.id
+    assert client.shares.find_live(image.id, "partner-org").id == share.id
 
 
 def test_connection_refused_is_a_connection_error():
@@ -150,7 +151,7 @@ def test_connection_refused_is_a_connection_error():
     client = AirClient(api_url="http://127.0.0.1:%d" % port, api_token=DEMO_TOKEN,
                        retry=RetryPolicy(attempts=2, base=0.01))
     with air_raises(AirConnectionError, match="cannot reach") as info:
-        client.list_images()
+        client.images.list()
     assert info.value.step == "lookup"
     assert client.retries == 1
     client.close()
@@ -159,7 +160,7 @@ def test_connection_refused_is_a_connection_error():
 # --------------------------------------------------------------------- errors
 def test_validation_400_is_not_retried_and_carries_details(client):
     with air_raises(AirApiError) as info:
-        client.create_image(image_fields("bad", cpu_arch="sparc"))
+        client.images.create(image_fields("bad", cpu_arch="sparc"))
     error = info.value
     assert type(error) is AirApiError  # pylint: disable=unidiomatic-typecheck  # not a subclass
     assert error.step == "create" and error.status == 400
@@ -175,9 +176,9 @@ def test_validation_400_is_not_retried_and_carries_details(client):
 
 
 def test_duplicate_name_is_a_non_field_error(client):
-    client.create_image(image_fields("twice"))
+    client.images.create(image_fields("twice"))
     with air_raises(AirApiError) as info:
-        client.create_image(image_fields("twice"))
+        client.images.create(image_fields("twice"))
     assert info.value.status == 400
     assert "non_field_errors" in info.value.field_errors
     assert "already exists" in info.value.detail
@@ -185,7 +186,7 @@ def test_duplicate_name_is_a_non_field_error(client):
 
 def test_unknown_field_error_does_not_echo_the_password(client):
     with air_raises(AirApiError) as info:
-        client.create_image(image_fields("typo", defualt_password=PASSWORD))
+        client.images.create(image_fields("typo", defualt_password=PASSWORD))
     assert "defualt_password" in info.value.field_errors
 
 
@@ -193,7 +194,7 @@ def test_bad_token_is_an_auth_error(make_client):
     bad = "nvapi-wrong-token-0123456789"
     client = make_client(bad)
     with air_raises(AirAuthError, extra_secrets=(bad,)) as info:
-        client.list_images()
+        client.images.list()
     error = info.value
     assert error.status == 401 and error.step == "lookup"
     assert "api_token" in error.hint and "AIR_API_TOKEN" in error.hint
@@ -202,9 +203,9 @@ def test_bad_token_is_an_auth_error(make_client):
 
 def test_read_only_token_is_an_auth_error_on_write(make_client, emulator):
     client = make_client(READONLY_TOKEN)
-    assert client.list_images() == []  # reading is allowed
+    assert client.images.list() == []  # reading is allowed
     with air_raises(AirAuthError) as info:
-        client.create_image(image_fields("nope"))
+        client.images.create(image_fields("nope"))
     error = info.value
     assert error.status == 403 and error.step == "create"
     assert "image_write" in error.message
@@ -215,21 +216,21 @@ def test_read_only_token_is_an_auth_error_on_write(make_client, emulator):
 def test_missing_image_is_not_found(client):
     missing = str(uuid.uuid4())
     with air_raises(AirNotFoundError) as info:
-        client.get_image(missing)
+        client.images.get(missing)
     assert info.value.status == 404 and info.value.image_id == missing
-    assert client.delete_image(Image({"id": missing})) is False
+    assert client.images.delete(Image({"id": missing})) is False
 
 
 def test_wait_for_image_times_out_with_last_status(client):
-    image = client.create_image(image_fields("waiting"))
+    image = client.images.create(image_fields("waiting"))
     with air_raises(AirTimeoutError) as info:
-        client.wait_for_image(image, lambda i: i.upload_status == "COMPLETE", timeout=0.2, poll_interval=0.05)
+        client.images.wait_for(image, lambda i: i.upload_status == "COMPLETE", timeout=0.2, poll_interval=0.05)
     assert info.value.last_status == "READY"
     assert info.value.to_failure()["last_status"] == "READY"
 
 
 def test_image_results_mask_the_password(client, emulator):
-    image = client.create_image(image_fields("masked"))
+    image = client.images.create(image_fields("masked"))
     assert image.default_password == PASSWORD  # the API returns it in clear text
     assert_redacted(repr(image))
     assert image.to_result()["default_password"] == "********"
@@ -252,12 +253,62 @@ def test_retry_delay_honours_retry_after_and_caps():
     for n in range(1, 8):
         ceiling = min(8.0, 2 ** (n - 1))
         assert low.delay(n) == ceiling / 2 and high.delay(n) == ceiling
-    slept = []
-    policy = RetryPolicy(base=1.0, sleep=slept.append, rand=lambda: 1.0)
-    assert policy.sleep(2) == 2.0 and policy.sleep(1, retry_after=0) == 0
-    assert slept == [2.0]  # a zero wait does not sleep
     with pytest.raises(ValueError):
         RetryPolicy(attempts=0)
+
+
+class _Flaky(AirError):
+    pass
+
+
+def test_retry_run_retries_transient_failures_with_backoff_and_retry_after():
+    slept, told = [], []
+    policy = RetryPolicy(attempts=4, base=1.0, sleep=slept.append, rand=lambda: 1.0)
+    answers = [_Flaky("busy", retry_after=0), _Flaky("busy"), "done"]
+
+    def attempt(number, last_error):
+        told.append((number, type(last_error).__name__))
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert policy.run(attempt, lambda e: isinstance(e, _Flaky)) == "done"
+    assert told == [(1, "NoneType"), (2, "_Flaky"), (3, "_Flaky")]  # each attempt sees the failure before it
+    assert slept == [2.0]  # Retry-After: 0 does not sleep; then the backoff of retry 2
+
+
+def test_retry_run_gives_up_after_the_attempts_and_says_how_many():
+    policy = RetryPolicy(attempts=3, base=0.0, sleep=lambda s: None)
+    calls = []
+
+    def attempt(number, _last):
+        calls.append(number)
+        raise _Flaky("still busy")
+
+    with pytest.raises(_Flaky) as info:
+        policy.run(attempt, lambda e: True)
+    assert calls == [1, 2, 3] and info.value.attempts == 3
+    assert "(after 3 attempts)" in str(info.value)
+
+
+def test_retry_run_does_not_retry_what_is_not_transient_and_lets_wait_cancel():
+    policy = RetryPolicy(attempts=5, base=0.0, sleep=lambda s: None)
+    calls = []
+
+    def refused(number, _last):
+        calls.append(number)
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError):
+        policy.run(refused, lambda e: isinstance(e, _Flaky))
+    assert calls == [1]
+
+    def cancel(_seconds):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        policy.run(lambda n, e: (_ for _ in ()).throw(_Flaky("x")), lambda e: True, wait=cancel)
 
 
 def test_parse_retry_after_seconds_and_dates():

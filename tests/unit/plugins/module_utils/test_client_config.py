@@ -24,7 +24,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._client import (
     resolve_api_url,
     resolve_token,
 )
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirConfigError, AirConnectionError
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirConfigError, AirConnectionError, AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy
 from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageUploader
 
@@ -73,7 +73,7 @@ def test_api_url_from_environment_and_precedence(emulator):
     try:
         assert client.api_url == emulator.url + "/api/v3/"
         assert client.token_source == "AIR_API_TOKEN"
-        assert client.list_images() == []  # the env URL and env token really work
+        assert client.images.list() == []  # the env URL and env token really work
     finally:
         client.close()
     # An explicit api_url wins over the environment; nothing set -> the public endpoint.
@@ -81,11 +81,20 @@ def test_api_url_from_environment_and_precedence(emulator):
     assert resolve_api_url(None, {}) == "https://api.dsx-air.nvidia.com/api/v3/"
 
 
-def test_url_joins_fragments_with_trailing_slashes():
+def test_url_joins_segments_with_trailing_slashes():
     client = AirClient(api_url="https://air.example.com", api_token=DEMO_TOKEN)
-    assert client.url("images") == "https://air.example.com/api/v3/images/"
-    assert client.url("images", "abc", "start-upload") == "https://air.example.com/api/v3/images/abc/start-upload/"
-    assert client.url("/images/", "/shares/") == "https://air.example.com/api/v3/images/shares/"
+    url = client.transport.url
+    assert url("images") == "https://air.example.com/api/v3/images/"
+    assert url("images", "abc", "start-upload") == "https://air.example.com/api/v3/images/abc/start-upload/"
+    client.close()
+
+
+@pytest.mark.parametrize("segment", ["../images/935b994e-9e1e-4d85-9275-10f7b3111cd9", "..", ".", "a/b", "/images/",
+                                     "%2e%2e", "a?b=c", "a#b", "", " x", "x\\y"])
+def test_url_refuses_segments_that_are_not_one_plain_path_segment(segment):
+    client = AirClient(api_url="https://air.example.com", api_token=DEMO_TOKEN)
+    with air_raises(AirInputError, match="is not a valid id"):
+        client.transport.url("images", segment)
     client.close()
 
 
@@ -132,7 +141,7 @@ def recorder():
 def test_requests_carry_user_agent_token_and_trailing_slash(recorder):
     server, url = recorder()
     client = AirClient(api_url=url, api_token=DEMO_TOKEN)
-    assert client.list_images(name="x") == []
+    assert client.images.list(name="x") == []
     client.close()
     (request,) = server.seen
     headers = dict((k.lower(), v) for k, v in request["headers"].items())
@@ -181,23 +190,23 @@ def test_validate_certs_and_ca_path_set_verify(recorder, tls_cert, monkeypatch):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", requests.certs.where())
 
     default = AirClient(api_url=url, api_token=DEMO_TOKEN, retry=RetryPolicy(attempts=1))
-    assert default.verify is True and default.session.verify is True
+    assert default.verify is True and default.transport.session.verify is True
     with air_raises(AirConnectionError, match="TLS verification") as info:
-        default.list_images()
+        default.images.list()
     assert "ca_path" in str(info.value)
     default.close()
 
     with_ca = AirClient(api_url=url, api_token=DEMO_TOKEN, ca_path=cert_path)
-    assert with_ca.verify == cert_path and with_ca.session.verify == cert_path
-    assert with_ca.list_images() == []
+    assert with_ca.verify == cert_path and with_ca.transport.session.verify == cert_path
+    assert with_ca.images.list() == []
     uploader = ImageUploader(with_ca, cache_dir="/nonexistent")
     assert uploader._session().verify == cert_path  # part PUTs verify storage with the same CA
     with_ca.close()
 
     insecure = AirClient(api_url=url, api_token=DEMO_TOKEN, validate_certs=False)
-    assert insecure.verify is False and insecure.session.verify is False
+    assert insecure.verify is False and insecure.transport.session.verify is False
     with pytest.warns(Warning):  # urllib3's InsecureRequestWarning
-        assert insecure.list_images() == []
+        assert insecure.images.list() == []
     assert ImageUploader(insecure, cache_dir="/nonexistent")._session().verify is False
     insecure.close()
     assert len(server.seen) == 2
@@ -245,7 +254,7 @@ def test_explicit_token_wins_over_env_and_ngc_config(ngc_config):
     assert resolve_token(DEMO_TOKEN, environ, path) == (DEMO_TOKEN, "api_token")
     client = AirClient(api_url="https://host", api_token=DEMO_TOKEN, environ=environ, ngc_config=path)
     assert client.token_source == "api_token"
-    assert client.session.headers["Authorization"] == "Bearer " + DEMO_TOKEN
+    assert client.transport.session.headers["Authorization"] == "Bearer " + DEMO_TOKEN
     client.close()
 
 
@@ -263,7 +272,7 @@ def test_single_ngc_apikey_is_used_and_comments_are_ignored(ngc_config, emulator
     client = AirClient(api_url=emulator.url, environ={}, ngc_config=path)
     try:
         assert client.token_source == "~/.ngc/config"
-        assert client.list_images() == []  # the key from the file authenticates
+        assert client.images.list() == []  # the key from the file authenticates
     finally:
         client.close()
 

@@ -25,8 +25,8 @@ def status(field):
         return [int(line.split()[1]) for line in handle if line.startswith(field + ":")][0] * 1024
 
 client = AirClient(api_url=url, api_token=token)
-image = client.create_image({"name": name, "version": "1", "default_username": "u", "default_password": "pw-1234"})
-client.get_image(image.id)
+image = client.images.create({"name": name, "version": "1", "default_username": "u", "default_password": "pw-1234"})
+client.images.get(image.id)
 before = status("VmRSS")  # everything imported, connections open
 image, stats = ImageUploader(client, workers=4, cache_dir=cache).upload(image, path, poll_interval=0.05)
 print(json.dumps({"growth": status("VmHWM") - before, "status": image.upload_status,

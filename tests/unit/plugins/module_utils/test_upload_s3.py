@@ -53,7 +53,7 @@ def s3_client(s3_emulator):
 
 def test_upload_through_moto_s3(s3_emulator, s3_client, make_uploader, random_file, cache_dir):
     local = random_file(MEDIUM_SIZE)
-    image = s3_client.create_image(image_fields("on-moto"))
+    image = s3_client.images.create(image_fields("on-moto"))
     done, stats = make_uploader(for_client=s3_client, workers=3).upload(
         image, local.path, poll_interval=0.05, wait_timeout=60)
     assert done.upload_status == "COMPLETE"
@@ -70,8 +70,8 @@ def test_upload_through_moto_s3(s3_emulator, s3_client, make_uploader, random_fi
 
 def test_real_presigned_urls_carry_their_expiry(s3_emulator, s3_client, random_file):
     local = random_file(MEDIUM_SIZE)
-    image = s3_client.create_image(image_fields("expiry"))
-    answer = s3_client.start_upload(image, local.sha256, local.size)
+    image = s3_client.images.create(image_fields("expiry"))
+    answer = s3_client.uploads.start(image, local.sha256, local.size)
     try:
         assert [p["part_number"] for p in answer["part_urls"]] == [1, 2, 3]
         for part in answer["part_urls"]:
@@ -79,13 +79,13 @@ def test_real_presigned_urls_carry_their_expiry(s3_emulator, s3_client, random_f
             expires = url_expiry(part["url"])  # SigV4: X-Amz-Date + X-Amz-Expires
             assert expires is not None
     finally:
-        s3_client.abort_upload(image)
+        s3_client.uploads.abort(image)
     assert s3_emulator.state()["uploads"] == []
 
 
 def test_failure_on_moto_aborts_the_s3_upload(s3_emulator, s3_client, make_uploader, random_file, cache_dir):
     local = random_file(MEDIUM_SIZE)
-    image = s3_client.create_image(image_fields("fails-on-moto"))
+    image = s3_client.images.create(image_fields("fails-on-moto"))
     # With --s3-endpoint the parts go straight to S3; make complete-upload fail for good.
     s3_emulator.add_fault(action="status", status=500, method="PATCH", path="/complete-upload/$", count=0,
                           detail="assembly failed")

@@ -78,26 +78,40 @@ def image(**fields):
     return Image(data)
 
 
-class StubClient:
-    """Lookups from ``images``; any other call fails the test (check mode must not write)."""
+class _ReadOnly:
+    """Any attribute that is not a known read fails the test (check mode must not write)."""
 
-    def __init__(self, images=()):
-        self.images = list(images)
-        self.calls = []
+    def __init__(self, name):
+        self._name = name
 
-    def find_image(self, name, version, step=None):
-        self.calls.append(("find_image", name, version))
-        for candidate in self.images:
+    def __getattr__(self, name):
+        raise AssertionError("unexpected client call %s.%s (a write in check mode?)" % (self._name, name))
+
+
+class StubImages(_ReadOnly):
+    def __init__(self, images, calls):
+        super(StubImages, self).__init__("images")
+        self._images, self._calls = images, calls
+
+    def find(self, name, version, step=None):
+        self._calls.append(("find_image", name, version))
+        for candidate in self._images:
             if candidate.name == name and candidate.version == version:
                 return candidate
         return None
 
-    def get_image(self, image_id):
-        self.calls.append(("get_image", image_id))
-        for candidate in self.images:
+    def get(self, image_id, step=None):
+        self._calls.append(("get_image", image_id))
+        for candidate in self._images:
             if candidate.id == image_id:
                 return candidate
-        raise AssertionError("get_image(%r): not in the stub" % image_id)
+        raise AssertionError("images.get(%r): not in the stub" % image_id)
 
-    def __getattr__(self, name):
-        raise AssertionError("unexpected client call %s (a write in check mode?)" % name)
+
+class StubClient(_ReadOnly):
+    """Lookups from ``images``; any other call fails the test."""
+
+    def __init__(self, images=()):
+        super(StubClient, self).__init__("client")
+        self.calls = []
+        self.images = StubImages(list(images), self.calls)
