@@ -28,12 +28,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._api_shares import Shar
 from ansible_collections.nvidia.air.plugins.module_utils._api_uploads import UploadsApi
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirConfigError, redact_url, register_secret
 from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy
-from ansible_collections.nvidia.air.plugins.module_utils._transport import (  # noqa: F401 (re-exported)
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    TOKEN_ENV,
-    ApiTransport,
-)
+from ansible_collections.nvidia.air.plugins.module_utils._transport import HAS_REQUESTS, TOKEN_ENV, ApiTransport
 
 try:
     import requests

@@ -22,11 +22,8 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
-from ansible_collections.nvidia.air.plugins.module_utils._client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-    AirClient,
-)
+from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient
+from ansible_collections.nvidia.air.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.nvidia.air.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirError, AirInputError, AirNotFoundError
 from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES, check_id

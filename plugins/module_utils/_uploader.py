@@ -170,6 +170,14 @@ class _Restart(Exception):
         self.reason, self.aborted = reason, aborted
 
 
+class _Kept(Exception):
+    """The upload is left open on purpose (see ``_complete``); ``error`` is what the caller gets."""
+
+    def __init__(self, error):
+        super(_Kept, self).__init__(str(error))
+        self.error = error
+
+
 class _Job:
     """One ``upload()`` call: the file, its hash and what this run proved and did."""
 
@@ -455,6 +463,9 @@ class ImageUploader:
             image = self._complete(image, parts, job)
         except _Restart:
             raise
+        except _Kept as kept:
+            self.progress.set_state("failed")
+            raise kept.error
         except AirUrlExpiredError as exc:
             if job.resumed:
                 # An interrupted upload whose URLs ran out: abort it if it is ours and start afresh.
@@ -494,13 +505,13 @@ class ImageUploader:
             return self.client.uploads.complete(image, parts)
         except AirError as exc:
             if is_lost(exc):  # the client already looked at the image and retried (bounded)
-                job.stats["retries"] = self.part_retries + self.client.retries
-                raise AirUploadError(
+                job.stats.update(retries=self.part_retries + self.client.retries, upload_aborted=False)
+                raise _Kept(AirUploadError(
                     "all %d parts are uploaded, but complete-upload kept failing: %s" % (len(parts), exc.message),
                     step="complete", image=image.label, image_id=image.id, status=exc.status, aborted=False,
                     stats=job.stats, cause=exc, request_id=exc.request_id,
                     hint="the upload and its journal are kept: the next run completes it without sending the "
-                         "parts again")
+                         "parts again"))
             if not job.owned and exc.status == 400:
                 # A resumed upload that the storage does not recognise: it is not ours to abort.
                 raise _Restart("complete-upload refused the interrupted upload of %s (%s)"
@@ -601,7 +612,8 @@ class ImageUploader:
             if stop.is_set():
                 raise _Cancelled()
             self._check_unchanged(job)
-            deadline = self._clock() + self.part_timeout
+            started = self._clock()
+            deadline = started + self.part_timeout
 
             def before_read():
                 if stop.is_set():
@@ -619,15 +631,19 @@ class ImageUploader:
                     raise
                 except _OutOfTime:
                     self.progress.add_bytes(-body.sent)
-                    raise AirStorageError("part %d took longer than part_timeout (%ss)" % (part.number,
-                                                                                          self.part_timeout),
-                                          step=step, part_number=part.number) from None
+                    raise AirStorageError("part %d did not finish within part_timeout (%gs)"
+                                          % (part.number, self.part_timeout), step=step,
+                                          part_number=part.number) from None
                 except requests.exceptions.RequestException as exc:
                     self.progress.add_bytes(-body.sent)
                     if stop.is_set():
                         raise _Cancelled()
-                    raise AirStorageError("%s to %s" % (type(exc).__name__, redact_url(part.url)), step=step,
-                                          part_number=part.number, detail=redact(str(exc))) from None
+                    if isinstance(exc, requests.exceptions.Timeout) or self._clock() - started >= self.part_timeout:
+                        what = "part %d did not finish within part_timeout (%gs)" % (part.number, self.part_timeout)
+                    else:
+                        what = "%s to %s" % (type(exc).__name__, redact_url(part.url))
+                    raise AirStorageError(what, step=step, part_number=part.number,
+                                          detail=redact(str(exc))) from None
                 problem = self._check_part_response(response, part, step)
                 if problem is not None:
                     self.progress.add_bytes(-body.sent)

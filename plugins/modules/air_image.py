@@ -133,11 +133,24 @@ options:
         before uploading another one. Refused while the image is published unless O(published=false).
     type: bool
     default: false
+  abort_upload:
+    description:
+      - V(true) aborts the multipart upload in progress on the image (C(upload_status=UPLOADING)), whoever
+        started it, and the image goes back to C(READY). Use it for an upload whose run died on a host that
+        cannot resume it; M(nvidia.air.air_image_upload) never aborts an upload it did not start and waits for
+        it instead.
+      - Nothing changes when no upload is in progress.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - The module runs where the task runs; the API is reached from there (usually C(delegate_to=localhost)).
   - A value of O(default_password) that also appears in other output (for example the name C(cumulus) and
     the password C(cumulus)) is masked there too by Ansible's C(no_log) handling; use a password that is not a
     substring of names.
+  - Two runs on one image (two hosts, or a re-run while the first is still going). When the API refuses a
+    create, publish or unpublish because another run just did the same, the module adopts the result instead
+    of failing, and reports no change of its own.
 seealso:
   - module: nvidia.air.air_image_upload
   - module: nvidia.air.air_image_share
@@ -235,7 +248,7 @@ failure:
     image_id: null
 """
 
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, WRITABLE_FIELDS, Image, image_changes
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
 
@@ -269,6 +282,7 @@ class AirImageModule(AirModule):
         publish_name=dict(type="str"),
         publish_version=dict(type="str"),
         clear_upload=dict(type="bool", default=False),
+        abort_upload=dict(type="bool", default=False),
         **WAIT_ARGSPEC
     )
     module_kwargs = dict(required_one_of=[["id", "name"]])
@@ -313,6 +327,8 @@ class AirImageModule(AirModule):
     # ------------------------------------------------------------------ present
     def present(self, image):
         image = self.create() if image is None else self.update(self.wait_settled(image))
+        if self.params["abort_upload"] and image.upload_status == "UPLOADING":
+            image = self.abort(image)
         if self.params["published"] is False and image.published:
             image = self.unpublish(image)
         if self.params["clear_upload"] and image.upload_status in UPLOADED_STATES:
@@ -329,11 +345,18 @@ class AirImageModule(AirModule):
                                 % (p["name"], p["version"], " and ".join(missing)), step="create")
         fields = dict(name=p["name"], version=p["version"])
         fields.update(self.desired_fields())
+        label = "%r version %r" % (p["name"], p["version"])
+        try:
+            image = self.change("created image %s" % label, lambda: self.client.images.create(fields))
+        except AirApiError as exc:
+            existing = self.client.images.find(p["name"], p["version"]) if exc.status == 400 else None
+            if existing is None:
+                raise
+            self.warn("image %s was created by another run at the same time; using it" % existing.label)
+            return self.update(self.wait_settled(existing))
         self.diff.add("exists", False, True)
         for field in sorted(fields):
             self.diff.add(field, None, fields[field])
-        label = "%r version %r" % (p["name"], p["version"])
-        image = self.change("created image %s" % label, lambda: self.client.images.create(fields))
         if image is None:  # check mode: what the API would return
             image = Image(dict(CREATE_DEFAULTS, id=None, upload_status="READY", published=False,
                                publicly_published=False, size=0, hash="", is_owned_by_client=True, **fields))
@@ -358,17 +381,46 @@ class AirImageModule(AirModule):
                 image_id=image.id)
         renames = dict((field, p[option]) for option, field in (("publish_name", "name"), ("publish_version", "version"))
                        if p[option] is not None and p[option] != image.data.get(field))
+        try:
+            published = self.change("published image %s" % image.label, lambda: self.settle(
+                self.client.publishing.publish(image, p["publish_name"], p["publish_version"])))
+        except AirApiError as exc:
+            return self.settle(self.adopt(image, exc, "published",
+                                          lambda i: i.published or i.upload_status == "PUBLISHING"))
         for field, value in sorted(renames.items()):
             self.diff.add(field, image.data.get(field), value)
         self.diff.add("published", False, True)
-        return self.change("published image %s" % image.label, lambda: self.settle(
-            self.client.publishing.publish(image, p["publish_name"], p["publish_version"]))) or _predicted(
-            image, dict(renames, published=True))
+        return published or _predicted(image, dict(renames, published=True))
 
     def unpublish(self, image, force_wait=False):
+        try:
+            unpublished = self.change("unpublished image %s" % image.label, lambda: self.settle(
+                self.client.publishing.unpublish(image), force_wait))
+        except AirApiError as exc:
+            return self.settle(self.adopt(image, exc, "unpublished",
+                                          lambda i: not i.published or i.upload_status == "UNPUBLISHING"), force_wait)
         self.diff.add("published", True, False)
-        return self.change("unpublished image %s" % image.label, lambda: self.settle(
-            self.client.publishing.unpublish(image), force_wait)) or _predicted(image, {"published": False})
+        return unpublished or _predicted(image, {"published": False})
+
+    def abort(self, image):
+        try:
+            self.change("aborted the upload in progress of image %s" % image.label,
+                        lambda: self.client.uploads.abort(image))
+        except AirApiError as exc:
+            return self.adopt(image, exc, "no longer uploading", lambda i: i.upload_status != "UPLOADING")
+        self.diff.add("upload_status", "UPLOADING", "READY")
+        return _predicted(image, {"upload_status": "READY"}) if self.check_mode else self.client.images.get(image.id)
+
+    def adopt(self, image, refusal, what, reached):
+        """After the API refused a write: the image as another run just left it if that is what we wanted,
+        else the refusal is re-raised."""
+        if refusal.status not in (400, 409):
+            raise refusal
+        current = self.client.images.get(image.id)
+        if not reached(current):
+            raise refusal
+        self.warn("image %s was %s by another run at the same time" % (image.label, what))
+        return current
 
     def clear(self, image):
         if image.published:
@@ -385,8 +437,8 @@ class AirImageModule(AirModule):
         if not (self.params["wait"] or force_wait):
             return image
         return self.client.images.wait_for(image, lambda i: i.upload_status == "COMPLETE", step="wait",
-                                          timeout=self.params["wait_timeout"],
-                                          poll_interval=self.params["poll_interval"])
+                                           timeout=self.params["wait_timeout"],
+                                           poll_interval=self.params["poll_interval"])
 
     # ------------------------------------------------------------------- absent
     def absent(self, image):

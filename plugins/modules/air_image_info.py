@@ -166,6 +166,7 @@ IMAGE_FILTERS = ("name", "version", "cpu_arch", "creator", "includes_air_agent",
 
 
 class AirImageInfoModule(AirModule):
+    id_options = AirModule.id_options + ("share_image",)
     argument_spec = dict(
         id=dict(type="str"),
         name=dict(type="str"),

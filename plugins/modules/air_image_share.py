@@ -30,8 +30,10 @@ attributes:
   check_mode:
     support: full
     details:
-      - A claim cannot be verified without making it (the API shows shares only to the sharing organization),
-        so check mode predicts a change for a claim whose image is not found by O(name) and O(version).
+      - A claim cannot be tried without making it (the API shows shares only to the sharing organization). With
+        O(name) and O(version), check mode predicts no change when your organization has an image of that name
+        with content (a claimed copy), and the failure a real run would meet when that name is held by an image
+        without content; otherwise it predicts a change.
   diff_mode:
     support: full
   idempotent:
@@ -82,6 +84,11 @@ options:
 notes:
   - If creating one of several shares fails, the shares this task created are revoked again before it fails, so
     a failed task leaves the shares as they were.
+  - A share the API refuses because another run created it at the same time is adopted, not counted as a change.
+  - A claim is always sent to the API (a name alone proves nothing); when the API answers that the share was
+    already claimed, the image named O(name) and O(version) is returned as the claimed copy. If that name is
+    held by another image, the task fails naming it. A claim whose answer was lost is found again among your
+    organization's new images, so a re-sent claim never reports a change it did not make, nor misses one it did.
 seealso:
   - module: nvidia.air.air_image
   - module: nvidia.air.air_image_info
@@ -177,7 +184,7 @@ failure:
 import datetime
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirError, AirInputError
-from ansible_collections.nvidia.air.plugins.module_utils._models import Image, parse_time, utcnow
+from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image, parse_time, utcnow
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
 
 
@@ -288,13 +295,27 @@ class AirImageShareModule(AirModule):
             self.diff.add("target_orgs", before, after)
 
     def create_all(self, image, to_create):
-        """Create shares; if one fails, revoke the ones made here before failing."""
-        made = []
+        """Create shares; if one fails, revoke the ones made here before failing.
+
+        A share the API refuses because another run just created it is
+        adopted (it is what we wanted), not counted as ours.
+        """
+        made, results = [], []
         try:
             for org, expires in to_create:
-                share = self.change("shared image %s with %s" % (image.label, org),
-                                    lambda org=org, expires=expires: self.client.shares.create(image, org, expires))
-                made.append(share)
+                try:
+                    share = self.change("shared image %s with %s" % (image.label, org),
+                                        lambda org=org, expires=expires: self.client.shares.create(image, org, expires))
+                except AirApiError as exc:
+                    share = self.client.shares.find_live(image.id, org) if exc.status == 400 else None
+                    if share is None:
+                        raise
+                    self.warn("image %s was shared with %s by another run at the same time" % (image.label, org))
+                    results.append(share.to_result())
+                    continue
+                if share is not None:
+                    made.append(share)
+                    results.append(share.to_result())
         except AirError:
             for share in made:
                 try:
@@ -306,43 +327,80 @@ class AirImageShareModule(AirModule):
         if self.check_mode:
             return [dict(id=None, image=image.id, image_name=image.name, image_version=image.version, target_org=org,
                          state="ACTIVE", expires_at=expires, claimed_by="") for org, expires in to_create]
-        return [share.to_result() for share in made]
+        return results
 
     # ---------------------------------------------------------------- claiming
     def claim(self):
+        """Claim ``share_id``; "already done" only when the API says this share was claimed.
+
+        The claiming organization cannot read the share, so an image that
+        merely has the wanted name proves nothing: the claim is always sent,
+        and its refusal tells what stands.
+        """
         p = self.params
-        if p["name"]:
-            existing = self.client.images.find(p["name"], p["version"], step="claim")
-            if existing is not None:
-                self.result["image"] = self.settled(existing).to_result()
-                return
-        self.diff.add("claimed", False, True)
+        if self.check_mode:
+            return self.predict_claim()
         try:
             image = self.change("claimed share %s" % p["share_id"],
                                 lambda: self.client.shares.claim(p["share_id"], p["name"], p["version"]))
         except AirApiError as exc:
-            if exc.status == 400 and "already been claimed" in " ".join(exc.field_errors.get("image_share", [])) \
-                    and not p["name"]:
-                self.result.update(changed=False, actions=[], image=None)
-                self.diff = type(self.diff)()
+            if exc.status != 400:
+                raise
+            return self.refused_claim(exc)
+        self.diff.add("claimed", False, True)
+        self.result["image"] = self.settled(image).to_result()
+
+    def refused_claim(self, refusal):
+        p = self.params
+        share_errors = " ".join(refusal.field_errors.get("image_share", []))
+        if "already been claimed" in share_errors:
+            if not p["name"]:
+                self.result["image"] = None
                 self.warn("share %s was already claimed; give name and version to get the claimed image back"
                           % p["share_id"])
                 return
-            raise
-        if image is None:  # check mode
-            self.result["image"] = Image(dict(id=None, name=p["name"], version=p["version"],
-                                              upload_status="COPYING_FROM_IMAGE_SHARE")).to_result()
+            existing = self.client.images.find(p["name"], p["version"], step="claim")
+            if existing is None:
+                refusal.hint = ("your organization has no image named %r version %r: was the share claimed under "
+                                "another name?" % (p["name"], p["version"]))
+                raise refusal
+            self.result["image"] = self.settled(existing).to_result()
             return
-        self.result["image"] = self.settled(image).to_result()
+        if p["name"] and refusal.field_errors.get("non_field_errors"):
+            holder = self.client.images.find(p["name"], p["version"], step="claim")
+            if holder is not None:
+                raise self.name_taken(holder)
+        raise refusal
+
+    def predict_claim(self):
+        """Check mode: no claim can be tried, so judge from the image that has the wanted name, if any."""
+        p = self.params
+        holder = self.client.images.find(p["name"], p["version"], step="claim") if p["name"] else None
+        if holder is not None and holder.upload_status not in ("COPYING_FROM_IMAGE_SHARE",) + tuple(UPLOADED_STATES):
+            raise self.name_taken(holder)  # an empty image is never a claimed copy
+        if holder is not None:
+            self.result["image"] = holder.to_result()
+            return
+        self.diff.add("claimed", False, True)
+        self.change("claimed share %s" % p["share_id"])
+        self.result["image"] = Image(dict(id=None, name=p["name"], version=p["version"],
+                                          upload_status="COPYING_FROM_IMAGE_SHARE")).to_result()
+
+    def name_taken(self, holder):
+        return AirInputError(
+            "cannot claim share %s as %r version %r: that name is taken in your organization by image %s (%s), "
+            "which is not a copy of this share" % (self.params["share_id"], holder.name, holder.version,
+                                                   holder.label, holder.upload_status), step="claim",
+            image_id=holder.id, hint="claim it under another name or version, or remove that image")
 
     def settled(self, image):
         if not self.params["wait"] or image.upload_status != "COPYING_FROM_IMAGE_SHARE":
             return image
         return self.client.images.wait_for(image, lambda i: i.upload_status == "COMPLETE",
-                                          lambda i: "the copy failed (image is READY)" if i.upload_status == "READY"
-                                          else None, step="wait for the claimed copy",
-                                          timeout=self.params["wait_timeout"],
-                                          poll_interval=self.params["poll_interval"])
+                                           lambda i: "the copy failed (image is READY)" if i.upload_status == "READY"
+                                           else None, step="wait for the claimed copy",
+                                           timeout=self.params["wait_timeout"],
+                                           poll_interval=self.params["poll_interval"])
 
 
 def main():

@@ -17,9 +17,16 @@ description:
   - The file is sent as a parallel multipart upload to the presigned URLs the Air API hands out, each part
     streamed from its offset in the file (memory stays flat whatever the file size), with per-part retries.
   - An upload interrupted by a killed run (async timeout, cancelled job, lost controller) is resumed by the next
-    run from the parts that are missing, as long as its URLs still work; otherwise it is aborted and started again.
-    Any other failure aborts the upload, so no multipart upload is left behind; C(upload_aborted) in RV(failure)
-    says whether that worked.
+    run on the same host from the parts that are missing, as long as its URLs still work; otherwise it is aborted
+    and started again. Any other failure aborts the upload, so no multipart upload is left behind;
+    C(upload_aborted) in RV(failure) says whether that worked. The exception is a complete-upload that keeps
+    failing after every part was sent; that upload is kept, and the next run completes it without sending any
+    part again.
+  - An upload in progress that this host did not start (another host, or a run whose journal is gone) is never
+    aborted; the module waits for it, up to O(wait_timeout). If it ends with the same file, the task reports no
+    change; with a different file, it fails (use O(on_mismatch=replace)); if it is aborted, this run uploads.
+    M(nvidia.air.air_image) with O(nvidia.air.air_image#module:abort_upload=true) aborts an upload whose run
+    died.
 author:
   - NVIDIA Air collection contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -75,7 +82,8 @@ options:
     default: 4
   part_timeout:
     description:
-      - Seconds one part may take to upload, per attempt, before it is retried.
+      - Seconds one attempt at a part may take, end to end (sending and the storage's answer), before it is
+        abandoned and retried.
     type: float
     default: 300
   wait:
@@ -86,8 +94,8 @@ options:
     default: true
   wait_timeout:
     description:
-      - Seconds to wait for validation (and for an image still C(VALIDATING) or C(COPYING_FROM_IMAGE_SHARE) from
-        earlier).
+      - Seconds to wait for validation, for an image still C(VALIDATING) or C(COPYING_FROM_IMAGE_SHARE) from
+        earlier, and for an upload in progress that another run is sending.
     type: float
     default: 1800
   poll_interval:
@@ -105,7 +113,9 @@ options:
   hash_cache:
     description:
       - Remember the SHA-256 of files under C(~/.cache/nvidia.air/) (or E(NVIDIA_AIR_CACHE_DIR)), keyed by
-        path, size, modification time and inode, so an unchanged multi-GB file is not hashed again on every run.
+        path, size, modification time, change time (ctime) and inode, so an unchanged multi-GB file is not hashed
+        again on every run. Any rewrite of the file changes its ctime, even one that restores the size and
+        modification time (C(cp -p), C(touch -d)), so a cached hash never outlives the content it was computed on.
     type: bool
     default: true
 notes:
@@ -115,7 +125,12 @@ notes:
     and watch O(progress_file). If the async limit kills the task, the next run resumes the upload. In AWX size
     the job timeout for the whole upload.
   - The upload journal (with presigned URLs, which are credentials) is kept in C(~/.cache/nvidia.air/uploads/)
-    with mode 0600 while an upload is in progress, and removed when it ends.
+    with mode 0600 while an upload is in progress, and removed when it ends (also by a later run that finds the
+    upload completed). On a host where that directory cannot be written (read-only home), the upload still works
+    with a warning, without resume and hash cache; set E(NVIDIA_AIR_CACHE_DIR) to a writable directory.
+  - The file is checked before each part and read to its end; a file that changes or shrinks during the upload
+    fails the task at once (C(AirFileChangedError)) and the upload is aborted. Each attempt at a part is abandoned
+    and retried once it has taken O(part_timeout) seconds.
 seealso:
   - module: nvidia.air.air_image
   - module: nvidia.air.air_image_info
@@ -213,6 +228,16 @@ upload:
     upload_aborted:
       description: Null for a successful upload.
       type: bool
+    adopted:
+      description:
+        - True when another run uploaded this same file into the image while this run waited for it; nothing was
+          sent and the task reports no change.
+      type: bool
+      version_added: 0.2.0
+    waited_seconds:
+      description: Seconds this run waited for another run's upload of the same image.
+      type: float
+      version_added: 0.2.0
   sample: {bytes_total: 24117248, bytes_uploaded: 24117248, parts_total: 5, parts_uploaded: 5, parts_resumed: 0,
            resumed: false, seconds: 0.41, mb_per_s: 58.8, retries: 0, hash_seconds: 0.02, hash_source: computed,
            validation_seconds: 0.5, workers: 4, chunk_size: 5242880, upload_aborted: null,
@@ -233,6 +258,7 @@ failure:
            message: the presigned URL for part 3 has expired, image_id: 935b994e-9e1e-4d85-9275-10f7b3111cd9}
 """
 
+from ansible_collections.nvidia.air.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._files import check_checksum, check_source
 from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image
@@ -283,6 +309,8 @@ class AirImageUploadModule(AirModule):
         image = self.wait_settled(image, "check its content")
         size = identity["size"]
         if image.has_content(sha256, size):
+            if not self.check_mode:
+                self.uploader.discard_stale_journal(image)
             self.result["image"] = image.to_result()
             return
         self.diff.add("hash", image.hash, sha256)
@@ -299,7 +327,17 @@ class AirImageUploadModule(AirModule):
             image = Image(dict(image.data, hash=sha256, size=size, upload_status="COMPLETE"))
         else:
             image, self.result["upload"] = outcome
+            if self.result["upload"]["adopted"]:
+                self.adopted(image)
         self.result["image"] = image.to_result()
+
+    def adopted(self, image):
+        """Another run uploaded this very file while this one waited: this task changed nothing itself."""
+        self.result["actions"][-1] = ("another run uploaded %s into image %s while this run waited; nothing was "
+                                      "sent" % (self.params["src"], image.label))
+        if len(self.result["actions"]) == 1:  # no clear-upload of ours before it either
+            self.result["changed"] = False
+            self.diff = DifferenceTracker()
 
     def replace(self, image, sha256, size):
         if self.params["on_mismatch"] == "fail":

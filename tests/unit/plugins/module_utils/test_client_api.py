@@ -40,7 +40,7 @@ def own_images(emulator, **params):
 def test_list_follows_next_across_pages(make_client):
     client = make_client(page_size=3)
     created = [client.images.create(image_fields("page-%d" % n, cpu_arch="ARM" if n % 2 else "x86",
-                                                includes_air_agent=n < 2)) for n in range(7)]
+                                                 includes_air_agent=n < 2)) for n in range(7)]
     listed = client.images.list()
     assert len(listed) == 7  # 3 + 3 + 1: only possible by following `next`
     assert sorted(i.id for i in listed) == sorted(i.id for i in created)
@@ -307,8 +307,11 @@ def test_retry_run_does_not_retry_what_is_not_transient_and_lets_wait_cancel():
     def cancel(_seconds):
         raise KeyboardInterrupt
 
+    def always_busy(_number, _last):
+        raise _Flaky("x")
+
     with pytest.raises(KeyboardInterrupt):
-        policy.run(lambda n, e: (_ for _ in ()).throw(_Flaky("x")), lambda e: True, wait=cancel)
+        policy.run(always_busy, lambda e: True, wait=cancel)
 
 
 def test_parse_retry_after_seconds_and_dates():

@@ -86,13 +86,13 @@ def test_real_presigned_urls_carry_their_expiry(s3_emulator, s3_client, random_f
 def test_failure_on_moto_aborts_the_s3_upload(s3_emulator, s3_client, make_uploader, random_file, cache_dir):
     local = random_file(MEDIUM_SIZE)
     image = s3_client.images.create(image_fields("fails-on-moto"))
-    # With --s3-endpoint the parts go straight to S3; make complete-upload fail for good.
-    s3_emulator.add_fault(action="status", status=500, method="PATCH", path="/complete-upload/$", count=0,
+    # With --s3-endpoint the parts go straight to S3; make complete-upload refuse them for good.
+    s3_emulator.add_fault(action="status", status=400, method="PATCH", path="/complete-upload/$", count=0,
                           detail="assembly failed")
     with air_raises(AirUploadError) as info:
         make_uploader(for_client=s3_client, workers=3).upload(image, local.path, poll_interval=0.05)
     error = info.value
-    assert error.step == "complete" and error.status == 500
+    assert error.step == "complete" and error.status == 400
     assert "assembly failed" in error.message
     assert error.aborted is True
     state = s3_emulator.state()
@@ -100,3 +100,20 @@ def test_failure_on_moto_aborts_the_s3_upload(s3_emulator, s3_client, make_uploa
     assert state["objects"] == []
     assert api_image(s3_emulator, image.id)["upload_status"] == "READY"
     assert journal_files(cache_dir) == []
+
+
+def test_a_complete_that_keeps_failing_on_moto_is_finished_by_the_next_run_without_resending(
+        s3_emulator, s3_client, make_uploader, random_file, cache_dir):
+    local = random_file(MEDIUM_SIZE)
+    image = s3_client.images.create(image_fields("kept-on-moto"))
+    s3_emulator.add_fault(action="status", status=500, method="PATCH", path="/complete-upload/$", count=0)
+    with air_raises(AirUploadError, match="all 3 parts are uploaded") as info:
+        make_uploader(for_client=s3_client, workers=3).upload(image, local.path, poll_interval=0.05)
+    assert info.value.aborted is False
+    (kept,) = s3_emulator.state()["uploads"]  # the real S3 multipart upload is still open with its parts
+    assert len(journal_files(cache_dir)) == 1
+    s3_emulator.clear_faults()
+    done, stats = make_uploader(for_client=s3_client).upload(image, local.path, poll_interval=0.05)
+    assert stats["resumed"] is True and stats["parts_uploaded"] == 0 and stats["parts_resumed"] == 3
+    assert done.upload_status == "COMPLETE" and done.hash == local.sha256
+    assert s3_emulator.state()["uploads"] == [] and journal_files(cache_dir) == []

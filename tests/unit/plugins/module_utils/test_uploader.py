@@ -49,7 +49,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageU
 STATS_KEYS = {
     "bytes_total", "bytes_uploaded", "parts_total", "parts_uploaded", "parts_resumed", "seconds", "mb_per_s",
     "retries", "hash_seconds", "hash_source", "sha256", "workers", "chunk_size", "resumed", "upload_aborted",
-    "validation_seconds",
+    "validation_seconds", "adopted", "waited_seconds",
 }
 PROGRESS_KEYS = {
     "state", "image_id", "bytes_done", "bytes_total", "parts_done", "parts_total", "percent",
