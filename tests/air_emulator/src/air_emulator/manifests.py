@@ -267,6 +267,14 @@ class ManifestService:
 
     # -- writes -------------------------------------------------------------------
     def create(self, body, principal) -> dict:
+        """``POST manifests/os-images/`` ``{image, os_type, platforms?, capabilities?, os_template_partition?}``.
+
+        400 ``VALIDATION`` on ``image`` (unknown or invisible, another org's, not
+        ``COMPLETE`` - with ``upload_status`` -, already has a manifest), ``os_type``
+        (not in the catalogue), ``platforms`` (one message per bad model/version),
+        ``capabilities`` (unknown key) or ``os_template_partition`` (blank); 403
+        without ``air:image_write``. Nothing is written unless every check passes.
+        """
         self.service.require(principal, "image_write")
         data = v.clean(body, CREATE_SCHEMA, required=("image", "os_type"), read_only=READ_ONLY)
         with self.store.tx():
@@ -289,6 +297,12 @@ class ManifestService:
         return manifest
 
     def update(self, manifest_id: str, body, principal) -> dict:
+        """``PATCH``: ``platforms``, ``capabilities``, ``os_template_partition`` replace the stored values.
+
+        ``image`` / ``os_type`` equal to the stored value are ignored, a different
+        value is a 400 naming the field (immutable, SDK 1.9.0). 404 if the image is
+        not visible to the caller, 403 if it belongs to another org.
+        """
         with self.store.tx():
             manifest = self._own(manifest_id, principal)
             data = v.clean(body, CREATE_SCHEMA, read_only=READ_ONLY)
@@ -306,6 +320,7 @@ class ManifestService:
         return manifest
 
     def delete(self, manifest_id: str, principal) -> None:
+        """``DELETE``: the owner org only (403 otherwise); the image is not touched."""
         with self.store.tx():
             manifest = self._own(manifest_id, principal)
             self.store.delete_manifest(manifest["id"])
