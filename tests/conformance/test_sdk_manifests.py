@@ -63,8 +63,8 @@ def test_manifest_create_list_get_update_delete(api, uploaded_image, emulator):
     assert list(api.os_image_manifests.list(os_type="sonic")) == []
     assert [m.id for m in api.os_image_manifests.list(search=image.name, ordering="-created")] == [manifest.id]
     fetched = api.os_image_manifests.get(manifest.id)
-    assert (fetched.platforms, fetched.created, fetched.modified) == (TWO_MODELS, manifest.created,
-                                                                     manifest.modified)
+    assert fetched.platforms == TWO_MODELS
+    assert (fetched.created, fetched.modified) == (manifest.created, manifest.modified)
 
     # Model.update(): PATCH with the given fields, then the instance shows the server's answer.
     one_model = {"SN3700": {"platform_information_version": "1.0", "os_template_version": "5.11"}}
