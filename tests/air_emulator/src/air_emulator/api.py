@@ -330,6 +330,9 @@ def create_app(settings) -> FastAPI:
         return service.image_json(service.unpublish(image_id, body, who), who)
 
     app.include_router(api)
+    # OS image manifests and their catalogue (manifests.py, which builds on the list helpers above).
+    from .manifests import ManifestService, manifest_router
+    app.include_router(manifest_router(ManifestService(service), principal))
     app.include_router(_admin_router(settings, service, storage, faults, clock, store))
     return app
 
@@ -348,6 +351,7 @@ def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter
         body.update(
             images=len(images),
             shares=len(store.all_shares()),
+            manifests=len(store.all_manifests()),
             pending_jobs=len(store.due_jobs(float("inf"))),
             validation_errors={i["id"]: i["_validation_error"] for i in images if i.get("_validation_error")},
             settings={"chunk_size": settings.chunk_size, "validation_delay": settings.validation_delay,

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS parts (
 CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (image_id TEXT PRIMARY KEY, action TEXT NOT NULL, due REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS manifests (id TEXT PRIMARY KEY, image_id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 """
 
 
@@ -112,6 +113,7 @@ class Store:
         with self.tx():
             self._db.execute("DELETE FROM images WHERE id = ?", (image_id,))
             self._db.execute("DELETE FROM jobs WHERE image_id = ?", (image_id,))
+            self._db.execute("DELETE FROM manifests WHERE image_id = ?", (image_id,))  # its OS image manifest
 
     # -- shares ------------------------------------------------------------------
     def get_share(self, share_id: str):
@@ -200,6 +202,27 @@ class Store:
         with self.tx():
             self._db.execute("DELETE FROM jobs WHERE image_id = ? AND action = ?", (image_id, action))
 
+    # -- OS image manifests (manifests.py), one per image --------------------------
+    def get_manifest(self, manifest_id: str):
+        return self._get("manifests", "id", manifest_id)
+
+    def manifest_for_image(self, image_id: str):
+        return self._get("manifests", "image_id", image_id)
+
+    def all_manifests(self):
+        return self._all("manifests")
+
+    def put_manifest(self, doc: dict) -> None:
+        with self.tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO manifests (id, image_id, doc) VALUES (?, ?, ?)",
+                (doc["id"], doc["image"], json.dumps(doc)),
+            )
+
+    def delete_manifest(self, manifest_id: str) -> None:
+        with self.tx():
+            self._db.execute("DELETE FROM manifests WHERE id = ?", (manifest_id,))
+
     # -- settings that must survive a restart ------------------------------------
     def meta(self, key: str, default: str | None = None):
         with self._lock:
@@ -214,3 +237,4 @@ class Store:
         with self.tx():
             for table in ("images", "shares", "uploads", "parts", "objects", "jobs"):
                 self._db.execute(f"DELETE FROM {table}")
+            self._db.execute("DELETE FROM manifests")
