@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS parts (
 CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (image_id TEXT PRIMARY KEY, action TEXT NOT NULL, due REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS publish_access_records (
+    id TEXT PRIMARY KEY, org TEXT NOT NULL, image_id TEXT NOT NULL, doc TEXT NOT NULL);
 """
 
 
@@ -112,6 +114,7 @@ class Store:
         with self.tx():
             self._db.execute("DELETE FROM images WHERE id = ?", (image_id,))
             self._db.execute("DELETE FROM jobs WHERE image_id = ?", (image_id,))
+            self._db.execute("DELETE FROM publish_access_records WHERE image_id = ?", (image_id,))
 
     # -- shares ------------------------------------------------------------------
     def get_share(self, share_id: str):
@@ -200,6 +203,22 @@ class Store:
         with self.tx():
             self._db.execute("DELETE FROM jobs WHERE image_id = ? AND action = ?", (image_id, action))
 
+    # -- publish access records (publishing.py) -----------------------------------
+    def get_par(self, record_id: str):
+        return self._get("publish_access_records", "id", record_id)
+
+    def all_pars(self, org: str | None = None):
+        if org is None:
+            return self._all("publish_access_records")
+        return self._all("publish_access_records", "WHERE org = ?", (org,))
+
+    def put_par(self, doc: dict) -> None:
+        with self.tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO publish_access_records (id, org, image_id, doc) VALUES (?, ?, ?, ?)",
+                (doc["id"], doc["_org"], doc["image"], json.dumps(doc)),
+            )
+
     # -- settings that must survive a restart ------------------------------------
     def meta(self, key: str, default: str | None = None):
         with self._lock:
@@ -212,5 +231,5 @@ class Store:
 
     def reset(self) -> None:
         with self.tx():
-            for table in ("images", "shares", "uploads", "parts", "objects", "jobs"):
+            for table in ("images", "shares", "uploads", "parts", "objects", "jobs", "publish_access_records"):
                 self._db.execute(f"DELETE FROM {table}")
