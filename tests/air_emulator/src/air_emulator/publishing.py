@@ -122,13 +122,14 @@ class Publishing:
             raise ApiError(
                 409, f"Image {image['id']} already has an open publish access record {record['id']} "
                      f"({record['status']}); cancel it or wait for the review before making another request.",
-                publish_access_record_id=record["id"], status=record["status"],
+                publish_access_record_id=record["id"], publish_access_record_status=record["status"],
                 upload_status=image["upload_status"])
         if image["upload_status"] in PIPELINE_STATES:
             raise ApiError(
                 409, f"Image {image['id']} is {image['upload_status']}; wait until it finishes.",
                 publish_access_record_id=record["id"] if record else None,
-                status=record["status"] if record else None, upload_status=image["upload_status"])
+                publish_access_record_status=record["status"] if record else None,
+                upload_status=image["upload_status"])
 
     @staticmethod
     def _require_complete(image: dict, action: str) -> None:
@@ -157,8 +158,9 @@ class Publishing:
         owner = self.settings.orgs.get(image["_org"])
         return sorted(set(allowed) | ({owner.id} if owner else set()))
 
-    def _new_record(self, image: dict, principal, kind: str, status: str, **fields) -> dict:
-        now = self.clock.now()
+    def _new_record(self, image: dict, principal, kind: str, status: str, now: float | None = None,
+                    **fields) -> dict:
+        now = self.clock.now() if now is None else now
         rename = fields.pop("rename", None)
         record = {
             "id": str(uuid.uuid4()), "created": now, "modified": now, "image": image["id"],
@@ -215,7 +217,7 @@ class Publishing:
             now = self.clock.now()
             self._new_record(image, principal, "publish", "APPROVED_PENDING_IMAGE_PUBLISH",
                              prefer_public=public, publicly_published=public, _allowed_orgs=effective,
-                             justification=data.get("justification") or "", reviewed_at=now)
+                             justification=data.get("justification") or "", now=now, reviewed_at=now)
             image.update(upload_status="PUBLISHING", _publish={"public": public, "allowed": effective})
             self.store.put_image(self._touch(image))
             self._schedule(image, "publish")
@@ -351,7 +353,7 @@ class Publishing:
         if record["status"] not in PENDING_STATUSES:
             raise ApiError(400, f"Cannot {action} a publish access record that is {record['status']}; only "
                                 f"{', '.join(PENDING_STATUSES)} records are reviewed.",
-                           type="VALIDATION", status=record["status"])
+                           type="VALIDATION", publish_access_record_status=record["status"])
         return record, self.store.get_image(record["image"])
 
     def _reviewed(self, record: dict, principal, status: str) -> None:
@@ -434,7 +436,8 @@ class Publishing:
                 raise ApiError(400, "Visibility can only be set on the APPROVED record of a published image "
                                     f"(this record is {record['status']}; image {image['id']} is "
                                     f"{'published' if image['published'] else 'not published'}, "
-                                    f"{image['upload_status']}).", type="VALIDATION", status=record["status"])
+                                    f"{image['upload_status']}).", type="VALIDATION",
+                               publish_access_record_status=record["status"])
             public = data["publicly_published"]
             if public and data.get("allowed_orgs"):
                 raise invalid({"allowed_orgs": ["Must be omitted or empty when publicly_published is true."]})
