@@ -56,8 +56,8 @@ def partner_sees(partner_api, image_id) -> bool:
     return any(i.id == image_id for i in partner_api.images.list())
 
 
-def test_publish_restricted_with_allowed_orgs_and_justification(api, partner_api, admin_api, uploaded_image,
-                                                                 wait_image, org_id):
+def test_publish_restricted_with_allowed_orgs_and_justification(
+        api, partner_api, admin_api, uploaded_image, wait_image, org_id):
     partner = org_id(partner_api, "partner-org")  # the partner looks its id up and hands it over
     demo = org_id(api, "demo-org")
     image = uploaded_image("restricted")
@@ -195,8 +195,8 @@ def test_visibility_requests_and_set_visibility(api, uploader_api, admin_api, pa
     assert excinfo.value.status_code == 400
 
 
-def test_list_records_with_filters_and_pages(api, uploader_api, admin_api, partner_api, uploaded_image,
-                                             wait_image, unique):
+def test_list_records_with_filters_and_pages(uploader_api, admin_api, partner_api, uploaded_image, wait_image,
+                                             unique):
     first = uploaded_image("first", client=uploader_api)
     second = uploaded_image("second", client=uploader_api)
     theirs = uploaded_image("theirs", client=partner_api)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from airemu_helpers import (
-    ADMIN_EMAIL, ADMIN_TOKEN, DEMO_EMAIL, DEMO_TOKEN, PAR_FIELDS, PARTNER_TOKEN, UPLOADER_EMAIL, UPLOADER_TOKEN,
-    assert_error, complete_image, create_image, create_share, finish_transitions, get_image, get_record, image_action, list_all, list_records,
-    ok, orgs, parse_ts, review, unchanged,
+    ADMIN_EMAIL, DEMO_EMAIL, DEMO_TOKEN, PAR_FIELDS, PARTNER_TOKEN, UPLOADER_EMAIL, UPLOADER_TOKEN, assert_error,
+    complete_image, create_image, create_share, finish_transitions, get_image, get_record, image_action, list_all,
+    list_records, ok, orgs, parse_ts, review, unchanged,
 )
 
 

@@ -24,6 +24,9 @@ The image keeps ``_live_par``, the APPROVED record whose visibility is live
 pipeline ends.
 """
 
+# Publishing is the service's publishing half: it uses the service's image lookups.
+# pylint: disable=protected-access
+
 from __future__ import annotations
 
 import uuid
@@ -31,7 +34,7 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 
 from . import validation as v
-from .config import REVIEWER_SCOPES
+from .config import REVIEWER_SCOPES, Org
 from .validation import ApiError, FieldError, forbidden, invalid, not_found
 
 PAR_STATUSES = ("PENDING", "PENDING_ELEVATION", "PENDING_RESTRICTION", "PENDING_UNPUBLISH", "PENDING_ALLOWLIST",
@@ -106,7 +109,7 @@ class Publishing:
     # ------------------------------------------------------------------ helpers
     def _owned_image(self, image_id: str, principal, scopes: tuple) -> dict:
         _require_any(principal, scopes)
-        image = self.service._find_image(image_id, principal)  # pylint: disable=protected-access
+        image = self.service._find_image(image_id, principal)
         if image["_org"] != principal.org.name:
             raise forbidden("Only the organization that owns this image can change it.")
         return image
@@ -141,12 +144,11 @@ class Publishing:
     def _checked_name(self, image: dict, data: dict, catalog: bool) -> tuple[str, str]:
         """The (name, version) after an optional rename; 400 if it clashes in the org or the catalog."""
         name, version = data.get("name", image["name"]), data.get("version", image["version"])
-        if (name, version) != (image["name"], image["version"]) and self.service._name_taken(  # pylint: disable=protected-access
-            image["_org"], name, version, exclude=image["id"]
-        ):
+        renamed = (name, version) != (image["name"], image["version"])
+        if renamed and self.service._name_taken(image["_org"], name, version, exclude=image["id"]):
             raise invalid({"non_field_errors": [DUPLICATE]},
                           f"An image named {name!r} version {version!r} already exists in your organization.")
-        if catalog and self.service._catalog_taken(name, version, image["id"]):  # pylint: disable=protected-access
+        if catalog and self.service._catalog_taken(name, version, image["id"]):
             raise invalid(
                 {"non_field_errors": ["A published image with this name and version already exists."]},
                 f"A published image named {name!r} version {version!r} already exists; publish under another "
@@ -154,14 +156,15 @@ class Publishing:
             )
         return name, version
 
-    def _effective_allow_list(self, image: dict, allowed: list) -> list:
-        owner = self.settings.orgs.get(image["_org"])
-        return sorted(set(allowed) | ({owner.id} if owner else set()))
+    @staticmethod
+    def _effective_allow_list(image: dict, allowed: list) -> list:
+        """The allow-list as stored and shown to reviewers: always includes the owning (requesting) org."""
+        return sorted(set(allowed) | {Org(image["_org"]).id})
 
-    def _new_record(self, image: dict, principal, kind: str, status: str, now: float | None = None,
-                    **fields) -> dict:
+    def _new_record(self, image: dict, principal, kind: str, status: str, *, rename: dict | None = None,
+                    now: float | None = None, **fields) -> dict:
+        """Create a record for ``image`` and point the image's ``publish_access_record_id`` at it."""
         now = self.clock.now() if now is None else now
-        rename = fields.pop("rename", None)
         record = {
             "id": str(uuid.uuid4()), "created": now, "modified": now, "image": image["id"],
             "image_name": (rename or image)["name"], "image_version": (rename or image)["version"],

@@ -1,4 +1,4 @@
-"""The images API's rules: state machine, ownership, visibility, shares.
+"""The images API's rules: state machine, ownership, visibility, shares (publishing: publishing.py).
 
 Every public method takes the calling ``Principal``, checks scope, ownership
 and state before it writes anything, and runs inside one store transaction,
@@ -483,4 +483,3 @@ def _part_list(value):
             raise FieldError("etag must be a non-empty string.")
         parts.append({"part_number": number, "etag": etag})
     return parts
-
