@@ -357,6 +357,32 @@ def test_denied_visibility_change_leaves_visibility_as_it_was(emu, files):
     assert not partner_sees(emu, image["id"])
 
 
+VISIBILITY_REQUESTS = [
+    ("restricted", "request-public", {"prefer_public": True}, "PENDING_ELEVATION"),
+    ("public", "request-public", {"prefer_public": False}, "PENDING_RESTRICTION"),
+    ("restricted", "request-allowlist-change", {"allowed_orgs_request_text": "Partner Org"}, "PENDING_ALLOWLIST"),
+]
+
+
+@pytest.mark.parametrize("close", ["deny", "cancel"])
+@pytest.mark.parametrize("kind, action, body, status", VISIBILITY_REQUESTS, ids=[s for *_x, s in VISIBILITY_REQUESTS])
+def test_closed_visibility_requests_change_nothing_but_the_record(emu, files, kind, action, body, status, close):
+    image = published(emu, files.small, **({"prefer_public": False} if kind == "restricted" else {}))
+    _pending, record = requested(emu, image["id"], action, **body)
+    assert record["status"] == status
+    if close == "deny":
+        ok(review(emu, record["id"], "deny"))
+    else:
+        ok(image_action(emu, image["id"], "cancel-publish-access-record", UPLOADER_TOKEN))
+    after = get_image(emu, image["id"])
+    assert {k: after[k] for k in ("upload_status", "published", "publicly_published")} == \
+        {k: image[k] for k in ("upload_status", "published", "publicly_published")}
+    assert partner_sees(emu, image["id"]) is (kind == "public")
+    assert get_record(emu, record["id"])["status"] == {"deny": "DENIED", "cancel": "CANCELLED"}[close]
+    _again, retry = requested(emu, image["id"], action, **body)  # the record is closed: a new request is fine
+    assert retry["status"] == status
+
+
 def test_request_allowlist_change(emu, files):
     image = published(emu, files.small, prefer_public=False, allowed_orgs=[])
     _pending, record = requested(emu, image["id"], "request-allowlist-change",
