@@ -23,7 +23,9 @@ from datetime import datetime
 import requests
 
 # READONLY_TOKEN is re-exported for the tests.
-from air_emulator.testing import DEMO_TOKEN, PARTNER_TOKEN, READONLY_TOKEN  # noqa: F401  pylint: disable=unused-import
+from air_emulator.testing import (  # noqa: F401  pylint: disable=unused-import
+    ADMIN_TOKEN, DEMO_TOKEN, PARTNER_TOKEN, READONLY_TOKEN, UPLOADER_TOKEN,
+)
 
 MIB = 1024 * 1024
 CHUNK = 5 * MIB  # the suite's --chunk-size
@@ -224,6 +226,9 @@ def snapshot(emu) -> dict:
                                         "pending_jobs")},
         "images": {t: list_all(emu, "images", t) for t in (DEMO_TOKEN, PARTNER_TOKEN)},
         "shares": {t: list_all(emu, "images/shares", t) for t in (DEMO_TOKEN, PARTNER_TOKEN)},
+        # the reviewer sees every org's publish access records, allow-lists included
+        "publish_access_records": (state["publish_access_records"],
+                                   list_all(emu, "publishing/image-publish-access-records", ADMIN_TOKEN)),
     }
 
 
@@ -291,3 +296,47 @@ def raw_put(url: str, headers: list[str], body: bytes = b"") -> tuple[int, str]:
     raw = b"".join(chunks).decode("latin-1")
     assert raw.startswith("HTTP/1."), raw
     return int(raw.split(" ", 2)[1]), raw
+
+
+# -------------------------------------------------------------------- publishing
+PAR_PATH = "publishing/image-publish-access-records"
+# Every field of a publish access record (contract section 10, SDK ImagePublishAccessRecord).
+PAR_FIELDS = {
+    "id", "created", "modified", "image", "image_name", "image_version", "requested_by", "requested_at",
+    "requesting_org", "requesting_org_display_name", "requesting_org_ngc_org_name", "reviewed_by", "reviewed_at",
+    "status", "publicly_published", "prefer_public", "justification", "allowed_orgs_request_text", "allowed_orgs",
+    "denial_reason",
+}
+UPLOADER_EMAIL = "uploader@demo-org.example.com"
+ADMIN_EMAIL = "admin@air-admin.example.com"
+# PUBLISHING / UNPUBLISHING last an hour of emulated time: they end when a test calls finish_transitions.
+HELD_EMULATOR_ARGS = ("--chunk-size", str(CHUNK), "--validation-delay", "0.2", "--transition-delay", "3600")
+
+
+def finish_transitions(emu) -> None:
+    """End every PUBLISHING / UNPUBLISHING now: move the emulated clock past the delay and run due jobs."""
+    emu.advance_clock(3600)
+    emu.admin("POST", "jobs/run")
+
+
+def ok(response: requests.Response) -> dict:
+    assert response.status_code == 200, f"expected 200, got {response.status_code}: {response.text}"
+    return response.json()
+
+
+def image_action(emu, image_id: str, action: str, token: str = DEMO_TOKEN, **body) -> requests.Response:
+    """PATCH images/{id}/{action}/ (publish, request-publish, cancel-publish-access-record ...)."""
+    return emu.api("PATCH", f"images/{image_id}/{action}", token=token, json=body)
+
+
+def review(emu, record_id: str, verb: str, token: str = ADMIN_TOKEN, **body) -> requests.Response:
+    """PATCH a publish access record's approve/, deny/ or set-visibility/."""
+    return emu.api("PATCH", f"{PAR_PATH}/{record_id}/{verb}", token=token, json=body)
+
+
+def get_record(emu, record_id: str, token: str = ADMIN_TOKEN) -> dict:
+    return ok(emu.api("GET", f"{PAR_PATH}/{record_id}", token=token))
+
+
+def list_records(emu, token: str = ADMIN_TOKEN, **params) -> list[dict]:
+    return list_all(emu, PAR_PATH, token, **params)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from air_emulator.testing import Emulator
-from airemu_helpers import CHUNK, EMULATOR_ARGS, MIB, write_file
+from airemu_helpers import CHUNK, EMULATOR_ARGS, HELD_EMULATOR_ARGS, MIB, write_file
 
 
 @pytest.fixture(scope="session")
@@ -20,11 +20,19 @@ def emulator():
         yield emu
 
 
+@pytest.fixture(scope="session")
+def held_emulator():
+    """Like ``emulator``, but PUBLISHING / UNPUBLISHING last until the test calls ``finish_transitions``."""
+    with Emulator(*HELD_EMULATOR_ARGS) as emu:
+        yield emu
+
+
 @pytest.fixture(autouse=True)
 def _fresh_emulator(request):
-    """Reset the shared emulator (data, faults, clock) before each test that uses it."""
-    if "emulator" in request.fixturenames:
-        request.getfixturevalue("emulator").reset()
+    """Reset the shared emulators (data, faults, clock) before each test that uses one."""
+    for name in ("emulator", "held_emulator"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).reset()
     yield
 
 

@@ -117,7 +117,7 @@ def test_publish_with_the_read_only_token_is_403(emulator, files):
 
 def test_restricted_publish_limits_visibility_to_the_allow_list(emulator, files):
     org_ids = {name: org["id"] for name, org in orgs(emulator).items()}
-    assert set(org_ids) == {"demo-org", "partner-org"}
+    assert set(org_ids) == {"demo-org", "partner-org", "air-admin"}
     hidden = published_image(emulator, files.small, name="hidden",
                              publish_body={"prefer_public": False, "allowed_orgs": []})
     assert hidden["publicly_published"] is False and hidden["published"] is True

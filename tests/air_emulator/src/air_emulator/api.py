@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from . import organizations, publishing
 from . import validation as v
 from .faults import FaultError, FaultRegistry
 from .service import Service
@@ -321,15 +322,9 @@ def create_app(settings) -> FastAPI:
     def clear_upload(image_id: str, who=Depends(principal), _body=Depends(json_body)):
         return service.image_json(service.clear_upload(image_id, who), who)
 
-    @api.patch("/images/{image_id}/publish/")
-    def publish(image_id: str, who=Depends(principal), body=Depends(json_body)):
-        return service.image_json(service.publish(image_id, body, who), who)
-
-    @api.patch("/images/{image_id}/unpublish/")
-    def unpublish(image_id: str, who=Depends(principal), body=Depends(json_body)):
-        return service.image_json(service.unpublish(image_id, body, who), who)
-
     app.include_router(api)
+    app.include_router(publishing.router(service.publishing, principal))
+    app.include_router(organizations.router(organizations.Organizations(settings, store, clock), principal))
     # OS image manifests and their catalogue (manifests.py, which builds on the list helpers above).
     from .manifests import ManifestService, manifest_router
     app.include_router(manifest_router(ManifestService(service), principal))
@@ -354,6 +349,7 @@ def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter
             manifests=len(store.all_manifests()),
             pending_jobs=len(store.due_jobs(float("inf"))),
             validation_errors={i["id"]: i["_validation_error"] for i in images if i.get("_validation_error")},
+            publish_access_records=_count_by_status(store.all_pars()),
             settings={"chunk_size": settings.chunk_size, "validation_delay": settings.validation_delay,
                       "transition_delay": settings.transition_delay, "url_ttl": settings.url_ttl},
         )
@@ -422,3 +418,10 @@ def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter
         return {"status": "reset"}
 
     return admin
+
+
+def _count_by_status(records: list[dict]) -> dict:
+    counts = {}
+    for record in records:
+        counts[record["status"]] = counts.get(record["status"], 0) + 1
+    return dict(sorted(counts.items()))

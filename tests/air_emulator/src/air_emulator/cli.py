@@ -30,9 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lifetime of presigned part URLs in seconds (default 3600)")
     p.add_argument("--org", action="append", metavar="NAME=TOKEN[:SCOPES]",
                    help="add an API token for org NAME; SCOPES is a comma list of image_read, image_write, "
-                        "image_publish, image_sharing, image_claiming or 'all' (default all). Repeatable. "
-                        "Without --org: demo-org/nvapi-demo-token, partner-org/nvapi-partner-token and the "
-                        "read-only demo-org/nvapi-readonly-token")
+                        "image_publish, image_sharing, image_claiming, 'all' (every image scope, the default) and "
+                        "the reviewer scopes admin and sre. Repeatable. Without --org: demo-org/nvapi-demo-token, "
+                        "partner-org/nvapi-partner-token, the read-only demo-org/nvapi-readonly-token, the "
+                        "uploader demo-org/nvapi-uploader-token (read, write) and the reviewer "
+                        "air-admin/nvapi-admin-token (admin)")
     p.add_argument("--storage-port", type=int, default=0,
                    help="port of the part-upload data plane (default: the previous run's, else a free one)")
     p.add_argument("--s3-endpoint", metavar="URL",

@@ -6,8 +6,11 @@ import dataclasses
 import uuid
 
 # Scope names follow the Air reference pages (``air:image_read`` ...); the
-# ``air:`` prefix is optional on the command line.
+# ``air:`` prefix is optional on the command line. ``all`` means every image
+# scope; the reviewer scopes (publish access record approve/deny/set-visibility)
+# must be named.
 SCOPES = ("image_read", "image_write", "image_publish", "image_sharing", "image_claiming")
+REVIEWER_SCOPES = ("admin", "sre")
 SCOPE_ALIASES = {
     "read": "image_read",
     "write": "image_write",
@@ -65,10 +68,10 @@ def parse_scopes(text: str) -> frozenset:
         name = SCOPE_ALIASES.get(name, name)
         if name == "all":
             scopes.update(SCOPES)
-        elif name in SCOPES:
+        elif name in SCOPES + REVIEWER_SCOPES:
             scopes.add(name)
         else:
-            raise ConfigError(f"unknown scope {raw!r} (known: {', '.join(SCOPES)}, all)")
+            raise ConfigError(f"unknown scope {raw!r} (known: {', '.join(SCOPES + REVIEWER_SCOPES)}, all)")
     return frozenset(scopes)
 
 
@@ -80,6 +83,11 @@ def parse_org_specs(specs: list[str] | None) -> dict[str, Principal]:
             "nvapi-demo-token": Principal(demo, "demo@demo-org.example.com", frozenset(SCOPES)),
             "nvapi-partner-token": Principal(partner, "partner@partner-org.example.com", frozenset(SCOPES)),
             "nvapi-readonly-token": Principal(demo, "readonly@demo-org.example.com", frozenset({"image_read"})),
+            # what a CI pipeline's air_image_uploader key holds: the gated publish flow only
+            "nvapi-uploader-token": Principal(demo, "uploader@demo-org.example.com",
+                                              frozenset({"image_read", "image_write"})),
+            # the reviewer who approves and denies publish requests
+            "nvapi-admin-token": Principal(Org("air-admin"), "admin@air-admin.example.com", frozenset({"admin"})),
         }
     tokens: dict[str, Principal] = {}
     per_org: dict[str, int] = {}

@@ -1,4 +1,4 @@
-"""The images API's rules: state machine, ownership, visibility, shares.
+"""The images API's rules: state machine, ownership, visibility, shares (publishing: publishing.py).
 
 Every public method takes the calling ``Principal``, checks scope, ownership
 and state before it writes anything, and runs inside one store transaction,
@@ -15,6 +15,7 @@ import uuid
 
 from . import validation as v
 from .config import MAX_PARTS, MAX_UPLOAD_SIZE, MIN_CHUNK_SIZE
+from .publishing import Publishing
 from .storage import StorageError
 from .validation import ApiError, FieldError, forbidden, invalid, not_found
 
@@ -66,6 +67,8 @@ CREATE_DEFAULTS = {
 COPIED_FIELDS = tuple(f for f in WRITABLE if f not in ("name", "version"))
 RENAME = {"name": v.string(1, 128), "version": v.string(1, 64)}
 SHARE_TTL = 24 * 3600
+# States in which an image's file is stored and readable (a claim can copy it).
+HAS_CONTENT = ("COMPLETE", "PUBLISHING", "UNPUBLISHING", "PENDING_PUBLISH", "PENDING_UNPUBLISH")
 DUPLICATE = "The fields name, version must make a unique set."
 
 
@@ -84,6 +87,7 @@ class Service:
         self.clock = clock
         self._stop = threading.Event()
         self._worker = None
+        self.publishing = Publishing(self)
 
     # ------------------------------------------------------------------ helpers
     @staticmethod
@@ -206,6 +210,8 @@ class Service:
                                protected_instances=[])
             if image["upload_status"] in ("VALIDATING", "PUBLISHING", "UNPUBLISHING", "COPYING_FROM_IMAGE_SHARE"):
                 raise _state_error(image, "delete the image", "Wait until the operation finishes.")
+            if image["upload_status"] == "PENDING_PUBLISH":
+                raise _state_error(image, "delete the image", "Cancel the publish request first.")
             if image["upload_status"] == "UPLOADING":
                 self._drop_upload(image)
             if image.get("_object_key"):
@@ -297,58 +303,6 @@ class Service:
         image.update(upload_status="READY", hash="", size=0, last_uploaded_at=None, _object_key=None,
                      _declared=None)
 
-    # --------------------------------------------------------------- publishing
-    def publish(self, image_id: str, body, principal) -> dict:
-        schema = dict(RENAME, prefer_public=v.boolean, allowed_orgs=_org_list(self.settings),
-                      justification=v.string(0, 2048, nullable=True))
-        with self.store.tx():
-            image = self._own_image(image_id, principal, "image_publish")
-            data = v.clean(body, schema)
-            if image["upload_status"] != "COMPLETE":
-                raise _state_error(image, "publish", "Only COMPLETE images can be published.")
-            if image["published"]:
-                raise invalid(detail="Image is already published.")
-            prefer_public = data.get("prefer_public", True)
-            allowed = data.get("allowed_orgs") or []
-            if prefer_public and allowed:
-                raise invalid({"allowed_orgs": ["Only allowed when prefer_public is false."]})
-            self._rename(image, data, catalog=True)
-            image.update(upload_status="PUBLISHING", publish_access_record_id=str(uuid.uuid4()),
-                         _publish={"public": prefer_public,
-                                   "allowed": sorted(set(allowed) | {principal.org.id}) if not prefer_public else []})
-            self.store.put_image(self._touch(image))
-            self.store.schedule(image["id"], "publish", self.clock.now() + self.settings.transition_delay)
-        return image
-
-    def unpublish(self, image_id: str, body, principal) -> dict:
-        with self.store.tx():
-            image = self._own_image(image_id, principal, "image_publish")
-            data = v.clean(body, RENAME)
-            if image["upload_status"] != "COMPLETE":
-                raise _state_error(image, "unpublish")
-            if not image["published"]:
-                raise invalid(detail="Image is not published.")
-            self._rename(image, data, catalog=False)
-            image["upload_status"] = "UNPUBLISHING"
-            self.store.put_image(self._touch(image))
-            self.store.schedule(image["id"], "unpublish", self.clock.now() + self.settings.transition_delay)
-        return image
-
-    def _rename(self, image: dict, data: dict, catalog: bool) -> None:
-        name, version = data.get("name", image["name"]), data.get("version", image["version"])
-        if (name, version) != (image["name"], image["version"]) and self._name_taken(
-            image["_org"], name, version, exclude=image["id"]
-        ):
-            raise invalid({"non_field_errors": [DUPLICATE]},
-                          f"An image named {name!r} version {version!r} already exists in your organization.")
-        if catalog and self._catalog_taken(name, version, image["id"]):
-            raise invalid(
-                {"non_field_errors": ["A published image with this name and version already exists."]},
-                f"A published image named {name!r} version {version!r} already exists; publish under another "
-                "name or version.",
-            )
-        image.update(name=name, version=version)
-
     # ------------------------------------------------------------------- shares
     def list_shares(self, principal) -> list[dict]:
         self.require(principal, "image_sharing")
@@ -422,7 +376,7 @@ class Service:
             if state == "EXPIRED":
                 raise invalid({"image_share": ["This image share has expired."]})
             source = self.store.get_image(share["image"])
-            if source is None or source["upload_status"] not in ("COMPLETE", "PUBLISHING", "UNPUBLISHING"):
+            if source is None or source["upload_status"] not in HAS_CONTENT:
                 raise invalid({"image_share": ["The shared image is no longer available."]})
             name, version = data.get("name", source["name"]), data.get("version", source["version"])
             if self._name_taken(principal.org.name, name, version):
@@ -491,24 +445,12 @@ class Service:
                 image["_validation_error"] = reason
             self.store.put_image(self._touch(image))
 
+    # Publishing owns the publish pipeline's end (image and publish access record together).
     def _job_publish(self, image_id: str) -> None:
-        with self.store.tx():
-            image = self.store.get_image(image_id)
-            if image is None or image["upload_status"] != "PUBLISHING":
-                return
-            publish = image.pop("_publish", {"public": True, "allowed": []})
-            image.update(upload_status="COMPLETE", published=True, publicly_published=publish["public"],
-                         _allowed_orgs=publish["allowed"])
-            self.store.put_image(self._touch(image))
+        self.publishing.finish_publish(image_id)
 
     def _job_unpublish(self, image_id: str) -> None:
-        with self.store.tx():
-            image = self.store.get_image(image_id)
-            if image is None or image["upload_status"] != "UNPUBLISHING":
-                return
-            image.update(upload_status="COMPLETE", published=False, publicly_published=False,
-                         publish_access_record_id=None, _allowed_orgs=[])
-            self.store.put_image(self._touch(image))
+        self.publishing.finish_unpublish(image_id)
 
     def _job_copy(self, image_id: str) -> None:
         with self.store.tx():
@@ -541,17 +483,3 @@ def _part_list(value):
             raise FieldError("etag must be a non-empty string.")
         parts.append({"part_number": number, "etag": etag})
     return parts
-
-
-def _org_list(settings):
-    known = {org.id for org in settings.orgs.values()}
-
-    def check(value):
-        if not isinstance(value, list):
-            raise FieldError("Expected a list of organization ids.")
-        for item in value:
-            if v.uuid_string(item) not in known:
-                raise FieldError(f"Unknown organization id {item!r}.")
-        return [str(uuid.UUID(item)) for item in value]
-
-    return check

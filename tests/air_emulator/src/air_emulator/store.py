@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS jobs (image_id TEXT PRIMARY KEY, action TEXT NOT NULL, due REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS manifests (id TEXT PRIMARY KEY, image_id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS publish_access_records (
+    id TEXT PRIMARY KEY, org TEXT NOT NULL, image_id TEXT NOT NULL, doc TEXT NOT NULL);
 """
 
 
@@ -114,6 +116,7 @@ class Store:
             self._db.execute("DELETE FROM images WHERE id = ?", (image_id,))
             self._db.execute("DELETE FROM jobs WHERE image_id = ?", (image_id,))
             self._db.execute("DELETE FROM manifests WHERE image_id = ?", (image_id,))  # its OS image manifest
+            self._db.execute("DELETE FROM publish_access_records WHERE image_id = ?", (image_id,))
 
     # -- shares ------------------------------------------------------------------
     def get_share(self, share_id: str):
@@ -223,6 +226,22 @@ class Store:
         with self.tx():
             self._db.execute("DELETE FROM manifests WHERE id = ?", (manifest_id,))
 
+    # -- publish access records (publishing.py) -----------------------------------
+    def get_par(self, record_id: str):
+        return self._get("publish_access_records", "id", record_id)
+
+    def all_pars(self, org: str | None = None):
+        if org is None:
+            return self._all("publish_access_records")
+        return self._all("publish_access_records", "WHERE org = ?", (org,))
+
+    def put_par(self, doc: dict) -> None:
+        with self.tx():
+            self._db.execute(
+                "INSERT OR REPLACE INTO publish_access_records (id, org, image_id, doc) VALUES (?, ?, ?, ?)",
+                (doc["id"], doc["_org"], doc["image"], json.dumps(doc)),
+            )
+
     # -- settings that must survive a restart ------------------------------------
     def meta(self, key: str, default: str | None = None):
         with self._lock:
@@ -235,6 +254,6 @@ class Store:
 
     def reset(self) -> None:
         with self.tx():
-            for table in ("images", "shares", "uploads", "parts", "objects", "jobs"):
+            for table in ("images", "shares", "uploads", "parts", "objects", "jobs", "publish_access_records"):
                 self._db.execute(f"DELETE FROM {table}")
             self._db.execute("DELETE FROM manifests")

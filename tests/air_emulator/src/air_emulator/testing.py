@@ -23,6 +23,8 @@ READY_PREFIX = "air-emulator listening on "
 DEMO_TOKEN = "nvapi-demo-token"
 PARTNER_TOKEN = "nvapi-partner-token"
 READONLY_TOKEN = "nvapi-readonly-token"
+UPLOADER_TOKEN = "nvapi-uploader-token"  # demo-org, image_read + image_write: requests, no direct publish
+ADMIN_TOKEN = "nvapi-admin-token"  # air-admin org, air:admin: reviews publish access records
 
 
 class EmulatorError(RuntimeError):
