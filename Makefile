@@ -202,6 +202,22 @@ test-units: setup
 	@echo "==> test-units: ansible-test units --venv --python 3.12 tests/unit/plugins/modules/ $(UNITS_ARGS)"
 	@bash scripts/ansible-test.sh units --venv --python 3.12 $(UNITS_ARGS) tests/unit/plugins/modules/
 
+# test-dates: the date parser's table (tests/unit/plugins/modules/test_module_utils_dates.py) with
+# `ansible-test units` on each Python a module may run on, 3.9 to 3.13, in a copy of its own
+# (.cache/ansible-test-dates). Every one of those interpreters must be found (python3.X on PATH or
+# pyenv): a missing one fails the target, since the point is that the table holds on each.
+DATES_PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
+DATES_COPY := $(CURDIR)/.cache/ansible-test-dates/ansible_collections/nvidia/air
+
+test-dates: setup
+	@start=$$SECONDS; \
+	for py in $(DATES_PYTHONS); do \
+	    echo "==> test-dates: ansible-test units --venv --python $$py test_module_utils_dates.py"; \
+	    ANSIBLE_TEST_COPY="$(DATES_COPY)" bash scripts/ansible-test.sh units --venv --python "$$py" \
+	        tests/unit/plugins/modules/test_module_utils_dates.py; \
+	done; \
+	echo "==> test-dates: passed on $(DATES_PYTHONS) in $$((SECONDS - start)) s"
+
 # ansible-test integration: one target per module (tests/integration/targets/)
 # against the Air API emulator. The setup_air_emulator target starts the emulator
 # (free port, temporary data dir) for the first target and the others reuse it;
@@ -224,7 +240,8 @@ test-integration: setup
 # image_release, image_claim; shared settings in extensions/molecule/config.yml),
 # delegated to localhost (connection local), all against one Air API emulator that
 # air-emulator-run starts for the run (free port, temporary data dir; it exports
-# AIR_API_URL and AIR_EMULATOR_URL) and stops afterwards. molecule finds the
+# AIR_API_URL and AIR_EMULATOR_URL) and stops afterwards. molecule runs without AIR_API_URL and
+# AIR_API_TOKEN: the scenarios connect through module_defaults and role variables only. molecule finds the
 # scenarios from the collection root (galaxy.yml). Each scenario runs destroy,
 # syntax, prepare, converge, idempotence (the second converge must change nothing),
 # verify (state through nvidia.air.air_image_info, then the role's input
@@ -239,7 +256,7 @@ test-molecule: setup
 	@start=$$SECONDS; \
 	"$(VENV)/bin/air-emulator-run" --chunk-size $(MOLECULE_CHUNK_SIZE) \
 	    --validation-delay $(MOLECULE_DELAY) --transition-delay $(MOLECULE_DELAY) -- \
-	    "$(VENV)/bin/molecule" test $(MOLECULE_ARGS); \
+	    env -u AIR_API_URL -u AIR_API_TOKEN "$(VENV)/bin/molecule" test $(MOLECULE_ARGS); \
 	echo "==> test-molecule: passed in $$((SECONDS - start)) s"
 
 # ---------------------------------------------------------------------------
