@@ -35,7 +35,8 @@ DEMO_CHUNK_SIZE ?= 5242880
 DEMO_VALIDATION_DELAY ?= 0.5
 DEMO_PLAYBOOK := demo/demo.yml
 
-.PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-ansible test-integration test-sanity test-units test-molecule lint build clean
+.PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-ansible test-integration \
+        test-sanity test-units test-dates test-molecule test-galaxy test-changelog changelog lint build clean
 
 help:
 	@echo "Targets:"
@@ -152,7 +153,8 @@ demo: setup
 # passed through unchanged (exit 5 = "no tests collected" fails).
 # ansible-lint (`lint`) comes last, so a lint finding does not hide a test result.
 
-test: test-sanity test-units test-client test-emulator test-conformance test-integration test-ansible test-molecule lint
+test: test-sanity test-units test-dates test-client test-emulator test-conformance test-integration test-ansible \
+      test-molecule test-galaxy test-changelog lint
 	@echo "==> test: every layer passed"
 
 # The pytest layers each start their own emulator (air_emulator.testing.Emulator):
@@ -259,6 +261,23 @@ test-molecule: setup
 	    env -u AIR_API_URL -u AIR_API_TOKEN "$(VENV)/bin/molecule" test $(MOLECULE_ARGS); \
 	echo "==> test-molecule: passed in $$((SECONDS - start)) s"
 
+# test-galaxy: build the collection (into .cache/galaxy-importer/build) and import it with the pinned
+# galaxy-importer in its own venv (.cache/galaxy-importer/venv, made on first use), as Galaxy does on
+# upload; any WARNING or ERROR it logs fails the target (scripts/test-galaxy.sh). Before that,
+# tests/artifact/check_artifact.py refuses development paths, placeholder files and links that do not
+# resolve inside the artifact.
+test-galaxy: setup
+	@start=$$SECONDS; bash scripts/test-galaxy.sh; echo "==> test-galaxy: passed in $$((SECONDS - start)) s"
+
+# test-changelog: CHANGELOG.rst and changelogs/changelog.yaml are what antsibull-changelog makes of the
+# fragments (scripts/changelog.sh --check, in a scratch copy). `make changelog` releases new fragments
+# into galaxy.yml's version and regenerates CHANGELOG.rst.
+test-changelog: setup
+	@bash scripts/changelog.sh --check
+
+changelog: setup
+	@bash scripts/changelog.sh
+
 # ---------------------------------------------------------------------------
 # lint / build / clean
 # ---------------------------------------------------------------------------
@@ -271,15 +290,14 @@ lint: setup
 	@echo "==> bash -n .ci/run scripts/*.sh"
 	@for f in .ci/run scripts/*.sh; do bash -n "$$f"; done
 
-# Builds into .cache/build (ignored) and fails if dev/test/CI paths leaked into the artifact.
+# Builds into .cache/build (ignored) and fails if dev/test/CI paths, placeholder files or links that do
+# not resolve leaked into the artifact (tests/artifact/check_artifact.py).
 build: setup
 	@rm -rf .cache/build && mkdir -p .cache/build
 	@"$(VENV)/bin/ansible-galaxy" collection build --force --output-path .cache/build >/dev/null
 	@tarball=$$(ls .cache/build/nvidia-air-*.tar.gz); \
-	echo "==> built $$tarball"; \
-	leaked=$$(tar -tzf "$$tarball" | grep -E '^(\.ci|\.venv|\.cache|\.git|collections|tests|benchmarks|demo|scripts|extensions|Makefile|requirements-dev\.txt|pytest\.ini|\.ansible-lint|\.gitignore)(/|$$)|\.tar\.gz$$' || true); \
-	if [ -n "$$leaked" ]; then echo "error: dev/test paths in the artifact:" >&2; echo "$$leaked" >&2; exit 1; fi; \
-	echo "==> artifact content OK ($$(tar -tzf "$$tarball" | wc -l) entries)"
+	echo "==> built $$tarball ($$(tar -tzf "$$tarball" | wc -l) entries)"; \
+	"$(VENV)/bin/python" tests/artifact/check_artifact.py "$$tarball"
 
 clean:
 	@echo "==> removing .venv, collections/, caches and build artefacts"
