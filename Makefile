@@ -36,7 +36,7 @@ DEMO_VALIDATION_DELAY ?= 0.5
 DEMO_PLAYBOOK := demo/demo.yml
 
 .PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-ansible test-integration \
-        test-sanity test-units test-dates test-molecule test-galaxy test-changelog changelog lint build clean
+        test-sanity test-units test-dates test-molecule test-awx test-ee test-galaxy test-changelog changelog lint build clean
 
 help:
 	@echo "Targets:"
@@ -154,7 +154,7 @@ demo: setup
 # ansible-lint (`lint`) comes last, so a lint finding does not hide a test result.
 
 test: test-sanity test-units test-dates test-client test-emulator test-conformance test-integration test-ansible \
-      test-molecule test-galaxy test-changelog lint
+      test-molecule test-awx test-ee test-galaxy test-changelog lint
 	@echo "==> test: every layer passed"
 
 # The pytest layers each start their own emulator (air_emulator.testing.Emulator):
@@ -260,6 +260,21 @@ test-molecule: setup
 	    --validation-delay $(MOLECULE_DELAY) --transition-delay $(MOLECULE_DELAY) -- \
 	    env -u AIR_API_URL -u AIR_API_TOKEN "$(VENV)/bin/molecule" test $(MOLECULE_ARGS); \
 	echo "==> test-molecule: passed in $$((SECONDS - start)) s"
+
+# test-awx: docs/awx/ for AWX and Automation Platform: the credential type's injectors (rendered as AWX
+# renders them) against what the modules and roles read, the job template's survey against the release
+# role's options, and the job template's playbook run against its own Air API emulator with nothing but
+# the survey's answers and the credential's injected environment and extra vars.
+test-awx: setup
+	@echo "==> test-awx: tests/awx (credential type, job template, a job against the emulator)"
+	@$(PYTEST) tests/awx -q
+
+# test-ee: `ansible-builder create` on docs/awx/execution-environment.yml with a freshly built tarball
+# (.cache/ee), then the image's galaxy and introspection stages replayed without a container: the
+# context must install the collection with requests (minimum from requirements.txt) and qemu-utils /
+# qemu-img from bindep.txt (scripts/test-ee.sh).
+test-ee: setup
+	@bash scripts/test-ee.sh
 
 # test-galaxy: build the collection (into .cache/galaxy-importer/build) and import it with the pinned
 # galaxy-importer in its own venv (.cache/galaxy-importer/venv, made on first use), as Galaxy does on
