@@ -36,15 +36,18 @@ DEMO_VALIDATION_DELAY ?= 0.5
 DEMO_PLAYBOOK := demo/demo.yml
 
 .PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-ansible test-integration \
-        test-sanity test-units test-dates test-molecule test-awx test-ee test-galaxy test-changelog changelog lint build clean
+        test-sanity test-units test-dates test-molecule test-matrix test-awx test-ee test-galaxy test-changelog \
+        changelog lint build clean
 
 help:
 	@echo "Targets:"
 	@echo "  make demo    run $(DEMO_PLAYBOOK) against the Air API emulator (or \$$AIR_API_URL if set)"
-	@echo "  make test    run every test layer (sanity, units, client, emulator, conformance, integration, ansible, molecule) and lint"
+	@echo "  make test    run every test layer (sanity, units, dates, client, emulator, conformance, integration, ansible,"
+	@echo "              molecule, matrix, awx, ee, galaxy, changelog) and lint"
 	@echo "  make setup   create .venv (Python 3.12), install pinned dev deps, qemu-utils and shellcheck"
 	@echo "  make lint    ansible-lint, antsibull-changelog lint, bash -n"
 	@echo "  make build   build the collection tarball into .cache/build and check its content"
+	@echo "  make changelog  release the changelog fragments into galaxy.yml's version, regenerate CHANGELOG.rst"
 	@echo "  make clean   remove .venv, collections/ and caches"
 
 # ---------------------------------------------------------------------------
@@ -154,7 +157,7 @@ demo: setup
 # ansible-lint (`lint`) comes last, so a lint finding does not hide a test result.
 
 test: test-sanity test-units test-dates test-client test-emulator test-conformance test-integration test-ansible \
-      test-molecule test-awx test-ee test-galaxy test-changelog lint
+      test-molecule test-matrix test-awx test-ee test-galaxy test-changelog lint
 	@echo "==> test: every layer passed"
 
 # The pytest layers each start their own emulator (air_emulator.testing.Emulator):
@@ -260,6 +263,15 @@ test-molecule: setup
 	    --validation-delay $(MOLECULE_DELAY) --transition-delay $(MOLECULE_DELAY) -- \
 	    env -u AIR_API_URL -u AIR_API_TOKEN "$(VENV)/bin/molecule" test $(MOLECULE_ARGS); \
 	echo "==> test-molecule: passed in $$((SECONDS - start)) s"
+
+# test-matrix: the oldest supported ansible-core (meta/runtime.yml: 2.16) with Python 3.11, in its own venv
+# (.cache/venv-2.16, made on first use from tests/matrix/requirements-2.16.txt): the module unit tests
+# (ansible-test units) and the smoke integration target (every module of the action group and every role
+# once, credentials from module_defaults; it fails when a module, role or lookup plugin is missing from it)
+# against an emulator of its own (scripts/test-matrix.sh). The newest is what test-units and
+# test-integration run.
+test-matrix: setup
+	@start=$$SECONDS; bash scripts/test-matrix.sh; echo "==> test-matrix: passed in $$((SECONDS - start)) s"
 
 # test-awx: docs/awx/ for AWX and Automation Platform: the credential type's injectors (rendered as AWX
 # renders them) against what the modules and roles read, the job template's survey against the release
