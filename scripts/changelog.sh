@@ -26,8 +26,9 @@ if [ "$mode" = --check ]; then
     rm -rf "$copy_root"
     mkdir -p "$work"
     # What antsibull-changelog reads: the metadata, the plugins it lists, the changelog and its fragments.
-    (cd "$repo" && tar -cf - galaxy.yml meta plugins changelogs CHANGELOG.rst 2>/dev/null || \
-        tar -cf - galaxy.yml meta plugins changelogs) | tar -xf - -C "$work"
+    parts=(galaxy.yml meta plugins changelogs)
+    if [ -f "$repo/CHANGELOG.rst" ]; then parts+=(CHANGELOG.rst); fi
+    (cd "$repo" && tar -cf - "${parts[@]}") | tar -xf - -C "$work"
     rm -f "$work/changelogs/.plugin-cache.yaml"
     collections_path="$copy_root"
 else
@@ -63,7 +64,7 @@ for path in CHANGELOG.rst changelogs/changelog.yaml; do
         status=1
     fi
 done
-pending=$(cd "$repo/changelogs/fragments" && ls -A 2>/dev/null || true)
+pending=$(ls -A "$repo/changelogs/fragments" 2>/dev/null || true)
 if [ -n "$pending" ]; then
     echo "error: fragments not released into changelog.yaml: $(echo "$pending" | tr '\n' ' ')" >&2
     status=1

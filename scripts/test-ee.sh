@@ -49,7 +49,7 @@ ANSIBLE_COLLECTIONS_PATH="$root/collections" \
     --write-pip "$root/introspected/requirements.txt" --write-bindep "$root/introspected/bindep.txt" >/dev/null
 
 minimum=$(grep -E '^requests' "$repo/requirements.txt" | tr -d ' ')
-[ -n "$minimum" ] && [ "$minimum" != requests ] || fail "requirements.txt declares no minimum requests version"
+if [ -z "$minimum" ] || [ "$minimum" = requests ]; then fail "requirements.txt declares no minimum requests version"; fi
 echo "==> the image would install:"
 sed 's/^/    /' "$root/introspected/requirements.txt" "$root/introspected/bindep.txt"
 grep -qE "^${minimum//./\\.}( |\$)" "$root/introspected/requirements.txt" ||

@@ -25,8 +25,8 @@ find_python() {
         "python$python_minor" -c 'import sys; print(sys.executable)'
         return 0
     fi
-    for candidate in $(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$python_minor.*/bin/python$python_minor 2>/dev/null | sort -rV); do
-        if "$candidate" -c '' 2>/dev/null; then echo "$candidate"; return 0; fi
+    for candidate in $(printf '%s\n' "${PYENV_ROOT:-$HOME/.pyenv}"/versions/$python_minor.*/bin/python$python_minor | sort -rV); do
+        if [ -x "$candidate" ] && "$candidate" -c '' 2>/dev/null; then echo "$candidate"; return 0; fi
     done
     return 1
 }

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026, NVIDIA Air collection contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Check a built collection tarball for what a user of the artifact would trip over.
