@@ -35,15 +35,19 @@ DEMO_CHUNK_SIZE ?= 5242880
 DEMO_VALIDATION_DELAY ?= 0.5
 DEMO_PLAYBOOK := demo/demo.yml
 
-.PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-ansible test-integration test-sanity test-units test-molecule lint build clean
+.PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-ansible test-integration \
+        test-sanity test-units test-dates test-molecule test-matrix test-awx test-ee test-galaxy test-changelog \
+        changelog lint build clean
 
 help:
 	@echo "Targets:"
 	@echo "  make demo    run $(DEMO_PLAYBOOK) against the Air API emulator (or \$$AIR_API_URL if set)"
-	@echo "  make test    run every test layer (sanity, units, client, emulator, conformance, integration, ansible, molecule) and lint"
+	@echo "  make test    run every test layer (sanity, units, dates, client, emulator, conformance, integration, ansible,"
+	@echo "              molecule, matrix, awx, ee, galaxy, changelog) and lint"
 	@echo "  make setup   create .venv (Python 3.12), install pinned dev deps, qemu-utils and shellcheck"
 	@echo "  make lint    ansible-lint, antsibull-changelog lint, bash -n"
 	@echo "  make build   build the collection tarball into .cache/build and check its content"
+	@echo "  make changelog  release the changelog fragments into galaxy.yml's version, regenerate CHANGELOG.rst"
 	@echo "  make clean   remove .venv, collections/ and caches"
 
 # ---------------------------------------------------------------------------
@@ -152,7 +156,8 @@ demo: setup
 # passed through unchanged (exit 5 = "no tests collected" fails).
 # ansible-lint (`lint`) comes last, so a lint finding does not hide a test result.
 
-test: test-sanity test-units test-client test-emulator test-conformance test-integration test-ansible test-molecule lint
+test: test-sanity test-units test-dates test-client test-emulator test-conformance test-integration test-ansible \
+      test-molecule test-matrix test-awx test-ee test-galaxy test-changelog lint
 	@echo "==> test: every layer passed"
 
 # The pytest layers each start their own emulator (air_emulator.testing.Emulator):
@@ -202,6 +207,22 @@ test-units: setup
 	@echo "==> test-units: ansible-test units --venv --python 3.12 tests/unit/plugins/modules/ $(UNITS_ARGS)"
 	@bash scripts/ansible-test.sh units --venv --python 3.12 $(UNITS_ARGS) tests/unit/plugins/modules/
 
+# test-dates: the date parser's table (tests/unit/plugins/modules/test_module_utils_dates.py) with
+# `ansible-test units` on each Python a module may run on, 3.9 to 3.13, in a copy of its own
+# (.cache/ansible-test-dates). Every one of those interpreters must be found (python3.X on PATH or
+# pyenv): a missing one fails the target, since the point is that the table holds on each.
+DATES_PYTHONS ?= 3.9 3.10 3.11 3.12 3.13
+DATES_COPY := $(CURDIR)/.cache/ansible-test-dates/ansible_collections/nvidia/air
+
+test-dates: setup
+	@start=$$SECONDS; \
+	for py in $(DATES_PYTHONS); do \
+	    echo "==> test-dates: ansible-test units --venv --python $$py test_module_utils_dates.py"; \
+	    ANSIBLE_TEST_COPY="$(DATES_COPY)" bash scripts/ansible-test.sh units --venv --python "$$py" \
+	        tests/unit/plugins/modules/test_module_utils_dates.py; \
+	done; \
+	echo "==> test-dates: passed on $(DATES_PYTHONS) in $$((SECONDS - start)) s"
+
 # ansible-test integration: one target per module (tests/integration/targets/)
 # against the Air API emulator. The setup_air_emulator target starts the emulator
 # (free port, temporary data dir) for the first target and the others reuse it;
@@ -224,7 +245,8 @@ test-integration: setup
 # image_release, image_claim; shared settings in extensions/molecule/config.yml),
 # delegated to localhost (connection local), all against one Air API emulator that
 # air-emulator-run starts for the run (free port, temporary data dir; it exports
-# AIR_API_URL and AIR_EMULATOR_URL) and stops afterwards. molecule finds the
+# AIR_API_URL and AIR_EMULATOR_URL) and stops afterwards. molecule runs without AIR_API_URL and
+# AIR_API_TOKEN: the scenarios connect through module_defaults and role variables only. molecule finds the
 # scenarios from the collection root (galaxy.yml). Each scenario runs destroy,
 # syntax, prepare, converge, idempotence (the second converge must change nothing),
 # verify (state through nvidia.air.air_image_info, then the role's input
@@ -239,8 +261,49 @@ test-molecule: setup
 	@start=$$SECONDS; \
 	"$(VENV)/bin/air-emulator-run" --chunk-size $(MOLECULE_CHUNK_SIZE) \
 	    --validation-delay $(MOLECULE_DELAY) --transition-delay $(MOLECULE_DELAY) -- \
-	    "$(VENV)/bin/molecule" test $(MOLECULE_ARGS); \
+	    env -u AIR_API_URL -u AIR_API_TOKEN "$(VENV)/bin/molecule" test $(MOLECULE_ARGS); \
 	echo "==> test-molecule: passed in $$((SECONDS - start)) s"
+
+# test-matrix: the oldest supported ansible-core (meta/runtime.yml: 2.16) with Python 3.11, in its own venv
+# (.cache/venv-2.16, made on first use from tests/matrix/requirements-2.16.txt): the module unit tests
+# (ansible-test units) and the smoke integration target (every module of the action group and every role
+# once, credentials from module_defaults; it fails when a module, role or lookup plugin is missing from it)
+# against an emulator of its own (scripts/test-matrix.sh). The newest is what test-units and
+# test-integration run.
+test-matrix: setup
+	@start=$$SECONDS; bash scripts/test-matrix.sh; echo "==> test-matrix: passed in $$((SECONDS - start)) s"
+
+# test-awx: docs/awx/ for AWX and Automation Platform: the credential type's injectors (rendered as AWX
+# renders them) against what the modules and roles read, the job template's survey against the release
+# role's options, and the job template's playbook run against its own Air API emulator with nothing but
+# the survey's answers and the credential's injected environment and extra vars.
+test-awx: setup
+	@echo "==> test-awx: tests/awx (credential type, job template, a job against the emulator)"
+	@$(PYTEST) tests/awx -q
+
+# test-ee: `ansible-builder create` on docs/awx/execution-environment.yml with a freshly built tarball
+# (.cache/ee), then the image's galaxy and introspection stages replayed without a container: the
+# context must install the collection with requests (minimum from requirements.txt) and qemu-utils /
+# qemu-img from bindep.txt (scripts/test-ee.sh).
+test-ee: setup
+	@bash scripts/test-ee.sh
+
+# test-galaxy: build the collection (into .cache/galaxy-importer/build) and import it with the pinned
+# galaxy-importer in its own venv (.cache/galaxy-importer/venv, made on first use), as Galaxy does on
+# upload; any WARNING or ERROR it logs fails the target (scripts/test-galaxy.sh). Before that,
+# tests/artifact/check_artifact.py refuses development paths, placeholder files and links that do not
+# resolve inside the artifact.
+test-galaxy: setup
+	@start=$$SECONDS; bash scripts/test-galaxy.sh; echo "==> test-galaxy: passed in $$((SECONDS - start)) s"
+
+# test-changelog: CHANGELOG.rst and changelogs/changelog.yaml are what antsibull-changelog makes of the
+# fragments (scripts/changelog.sh --check, in a scratch copy). `make changelog` releases new fragments
+# into galaxy.yml's version and regenerates CHANGELOG.rst.
+test-changelog: setup
+	@bash scripts/changelog.sh --check
+
+changelog: setup
+	@bash scripts/changelog.sh
 
 # ---------------------------------------------------------------------------
 # lint / build / clean
@@ -254,15 +317,14 @@ lint: setup
 	@echo "==> bash -n .ci/run scripts/*.sh"
 	@for f in .ci/run scripts/*.sh; do bash -n "$$f"; done
 
-# Builds into .cache/build (ignored) and fails if dev/test/CI paths leaked into the artifact.
+# Builds into .cache/build (ignored) and fails if dev/test/CI paths, placeholder files or links that do
+# not resolve leaked into the artifact (tests/artifact/check_artifact.py).
 build: setup
 	@rm -rf .cache/build && mkdir -p .cache/build
 	@"$(VENV)/bin/ansible-galaxy" collection build --force --output-path .cache/build >/dev/null
 	@tarball=$$(ls .cache/build/nvidia-air-*.tar.gz); \
-	echo "==> built $$tarball"; \
-	leaked=$$(tar -tzf "$$tarball" | grep -E '^(\.ci|\.venv|\.cache|\.git|collections|tests|benchmarks|demo|scripts|extensions|Makefile|requirements-dev\.txt|pytest\.ini|\.ansible-lint|\.gitignore)(/|$$)|\.tar\.gz$$' || true); \
-	if [ -n "$$leaked" ]; then echo "error: dev/test paths in the artifact:" >&2; echo "$$leaked" >&2; exit 1; fi; \
-	echo "==> artifact content OK ($$(tar -tzf "$$tarball" | wc -l) entries)"
+	echo "==> built $$tarball ($$(tar -tzf "$$tarball" | wc -l) entries)"; \
+	"$(VENV)/bin/python" tests/artifact/check_artifact.py "$$tarball"
 
 clean:
 	@echo "==> removing .venv, collections/, caches and build artefacts"

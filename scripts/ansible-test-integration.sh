@@ -26,6 +26,10 @@
 #    outcome (trap on EXIT), and exits with ansible-test's status.
 #
 # Environment:
+#   ANSIBLE_TEST_VENV=DIR    virtual environment whose ansible-test and python run the targets (default
+#                            .venv; `make test-matrix` uses .cache/venv-2.16)
+#   AIR_IT_ROOT=DIR          scratch root: the copy, the emulator's run directory (default
+#                            .cache/ansible-test-integration)
 #   AIR_IT_RUNS=N            run the selected targets N times in a row against the same
 #                            emulator (default 1); 2 shows that a second run of every
 #                            target passes again on the state the first one left
@@ -34,8 +38,11 @@
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-venv="$repo/.venv"
-root="$repo/.cache/ansible-test-integration"
+# ansible-test and the Python that runs the modules come from ANSIBLE_TEST_VENV (default .venv); the
+# emulator always from .venv.
+venv="${ANSIBLE_TEST_VENV:-$repo/.venv}"
+emulator_bin="$repo/.venv/bin/air-emulator"
+root="${AIR_IT_ROOT:-$repo/.cache/ansible-test-integration}"
 dest="$root/ansible_collections/nvidia/air"
 run_dir="$root/emulator"
 state_file="$run_dir/emulator.json"
@@ -71,8 +78,8 @@ if [ "${1:-}" = "--stop-emulator" ]; then
     exit 0
 fi
 
-if [ ! -x "$venv/bin/ansible-test" ] || [ ! -x "$venv/bin/air-emulator" ]; then
-    echo "error: $venv/bin/ansible-test or air-emulator missing; run make setup first" >&2
+if [ ! -x "$venv/bin/ansible-test" ] || [ ! -x "$emulator_bin" ]; then
+    echo "error: $venv/bin/ansible-test or $emulator_bin missing; run make setup first" >&2
     exit 1
 fi
 
@@ -95,12 +102,14 @@ stop_emulator
 mkdir -p "$run_dir"
 
 # Mirror the collection (and print the ansible-test version) with the shared sync script.
-ANSIBLE_TEST_COPY="$dest" bash "$repo/scripts/ansible-test.sh" --version >/dev/null
+ANSIBLE_TEST_COPY="$dest" ANSIBLE_TEST_VENV="$venv" bash "$repo/scripts/ansible-test.sh" --version >/dev/null
 
 cat >"$dest/tests/integration/integration_config.yml" <<EOF
 ---
 # Written by scripts/ansible-test-integration.sh for this run; not part of the repository.
-air_emulator_bin: "$venv/bin/air-emulator"
+air_emulator_bin: "$emulator_bin"
+# The collection under test (the smoke target reads its meta/runtime.yml, roles and plugins).
+air_collection_root: "$dest"
 air_emulator_run_dir: "$run_dir"
 EOF
 

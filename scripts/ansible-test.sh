@@ -24,12 +24,14 @@
 #
 # Environment:
 #   ANSIBLE_TEST_COPY   destination (default: <repo>/.cache/ansible-test/ansible_collections/nvidia/air)
+#   ANSIBLE_TEST_VENV   virtual environment whose ansible-test runs (default: <repo>/.venv; `make test-matrix`
+#                       uses .cache/venv-2.16 for ansible-core 2.16)
 #   PYENV_VERSION       when pyenv is installed and this is not set, the global version
 #                       followed by every installed 3.9 - 3.14 is used to find python3.X.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-venv="$repo/.venv"
+venv="${ANSIBLE_TEST_VENV:-$repo/.venv}"
 dest="${ANSIBLE_TEST_COPY:-$repo/.cache/ansible-test/ansible_collections/nvidia/air}"
 
 case "$dest" in

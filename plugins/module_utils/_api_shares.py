@@ -11,7 +11,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirNotFoundError
-from ansible_collections.nvidia.air.plugins.module_utils._models import Image, ImageShare, parse_time
+from ansible_collections.nvidia.air.plugins.module_utils._dates import parse_datetime
+from ansible_collections.nvidia.air.plugins.module_utils._models import Image, ImageShare
 
 # Claims that can be in flight in one organization at once; a lost claim is looked for among this
 # many of the organization's newest images.
@@ -73,12 +74,12 @@ class SharesApi:
 
     def _newest_own_image(self):
         newest = self.images.list(max_items=1, is_owned_by_client=True, ordering="-created")
-        return parse_time(newest[0].created) if newest else None
+        return parse_datetime(newest[0].created) if newest else None
 
     def _claimed_since(self, mark, name, version):
         recent = self.images.list(max_items=_RECENT_IMAGES, is_owned_by_client=True, ordering="-created")
         # A claimed copy starts COPYING_FROM_IMAGE_SHARE and ends COMPLETE; a new record starts READY.
-        new = [i for i in recent if (mark is None or parse_time(i.created) > mark)
+        new = [i for i in recent if (mark is None or parse_datetime(i.created) > mark)
                and i.upload_status in ("COPYING_FROM_IMAGE_SHARE", "COMPLETE")]
         if name is not None:
             new = [i for i in new if i.name == name and i.version == version]

@@ -13,6 +13,7 @@ __metaclass__ = type
 import datetime
 import re
 
+from ansible_collections.nvidia.air.plugins.module_utils._dates import parse_datetime
 from ansible_collections.nvidia.air.plugins.module_utils._errors import MASK, AirInputError
 
 # Air ids (images, shares, organizations, publish access records) are UUIDs.
@@ -43,16 +44,6 @@ SHARE_FIELDS = (
 SECRET_FIELDS = frozenset(("default_password",))
 # Lists whose order carries no meaning are compared as sets.
 SET_FIELDS = frozenset(("emulation_type",))
-
-
-def parse_time(value):
-    """ISO-8601 (``Z`` or offset) to an aware datetime; None stays None."""
-    if not value:
-        return None
-    if isinstance(value, datetime.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
-    parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def check_id(value, option):
@@ -149,7 +140,7 @@ class ImageShare(_Model):
 
     @property
     def expires(self):
-        return parse_time(self.expires_at)
+        return parse_datetime(self.expires_at)
 
     def is_live(self, now=None):
         """ACTIVE and not yet expired: the only shares that still count."""

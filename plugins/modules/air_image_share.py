@@ -69,6 +69,9 @@ options:
     description:
       - Organizations (NGC org names) to share with. Each item is an org name, or a dictionary with C(org) and
         an optional C(expires_at) (ISO 8601 date and time in the future; the API's default is 24 hours).
+      - C(expires_at) is C(YYYY-MM-DD) or C(YYYY-MM-DDThh:mm[:ss[.ffffff]]) with an optional C(Z), C(+hh),
+        C(+hhmm) or C(+hh:mm) offset (none means UTC; a date alone means its midnight). The same forms are
+        accepted whatever the Python version of the host the module runs on.
       - C(expires_at) applies when a share is created; an existing live share is kept as it is.
     type: list
     elements: raw
@@ -183,8 +186,9 @@ failure:
 
 import datetime
 
+from ansible_collections.nvidia.air.plugins.module_utils._dates import DATETIME_FORMAT, parse_datetime
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirError, AirInputError
-from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image, parse_time, utcnow
+from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image, utcnow
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
 
 
@@ -243,10 +247,10 @@ class AirImageShareModule(AirModule):
             seen.add(org)
             if expires is not None:
                 try:
-                    when = parse_time(str(expires))
+                    when = parse_datetime(str(expires))
                 except ValueError:
-                    raise AirInputError("%s: expires_at %r is not an ISO 8601 date and time" % (where, expires),
-                                        step="check options")
+                    raise AirInputError("%s: expires_at %r is not an ISO 8601 date and time (%s)"
+                                        % (where, expires, DATETIME_FORMAT), step="check options")
                 if when <= utcnow():
                     raise AirInputError("%s: expires_at %s is in the past" % (where, expires), step="check options")
                 expires = when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
