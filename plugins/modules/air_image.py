@@ -142,7 +142,6 @@ options:
       - Nothing changes when no upload is in progress.
     type: bool
     default: false
-    version_added: 0.2.0
 notes:
   - The module runs where the task runs; the API is reached from there (usually C(delegate_to=localhost)).
   - A value of O(default_password) that also appears in other output (for example the name C(cumulus) and

@@ -233,11 +233,9 @@ upload:
         - True when another run uploaded this same file into the image while this run waited for it; nothing was
           sent and the task reports no change.
       type: bool
-      version_added: 0.2.0
     waited_seconds:
       description: Seconds this run waited for another run's upload of the same image.
       type: float
-      version_added: 0.2.0
   sample: {bytes_total: 24117248, bytes_uploaded: 24117248, parts_total: 5, parts_uploaded: 5, parts_resumed: 0,
            resumed: false, seconds: 0.41, mb_per_s: 58.8, retries: 0, hash_seconds: 0.02, hash_source: computed,
            validation_seconds: 0.5, workers: 4, chunk_size: 5242880, upload_aborted: null,
