@@ -56,15 +56,21 @@ class UploadJournal:
         self._write_lock = threading.Lock()
 
     # ------------------------------------------------------------- host lock
-    def acquire(self):
-        """Take the per-image lock or fail: another run on this host is uploading it."""
+    def try_acquire(self):
+        """Take the per-image lock; False while another run on this host holds it."""
         if not self.persistent:
-            return
+            return True
         fd = self._try_lock()
         if fd is None:
+            return False
+        self._lock_fd = fd
+        return True
+
+    def acquire(self):
+        """Take the per-image lock or fail: another run on this host is uploading it."""
+        if not self.try_acquire():
             raise AirUploadError("another run on this host is uploading this image right now", step="start-upload",
                                  hint="wait for it to finish, or run again afterwards")
-        self._lock_fd = fd
 
     def _try_lock(self):
         """The locked file descriptor, or None when another process holds the lock."""

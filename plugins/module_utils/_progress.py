@@ -4,12 +4,18 @@
 
 # This module is private to the nvidia.air collection and may change without notice.
 
-"""Upload progress: a callback and an optional JSON progress file, throttled."""
+"""Upload progress: a callback and an optional JSON progress file, throttled.
+
+The progress file is what the ``air_image_upload`` action plugin reads on the
+controller to print progress lines while the module runs in the background; its
+``pid`` lets the controller notice a module that died.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import os
 import threading
 import time
@@ -17,6 +23,7 @@ import time
 from ansible_collections.nvidia.air.plugins.module_utils._files import write_json_atomic
 
 MIN_INTERVAL = 0.25  # at most four updates a second
+RATE_WINDOW = 10.0  # seconds of byte counts the current rate is measured over
 
 
 class Progress:
@@ -25,8 +32,11 @@ class Progress:
     States: hashing, waiting (for another run's upload of the same image),
     starting, uploading, completing, validating, complete, failed.
 
-    ``percent`` counts bytes handed to the network; it stays below 100 until
-    the storage has acknowledged every part.
+    ``percent`` counts bytes handed to the network (or hashed); while
+    uploading it stays below 100 until the storage has acknowledged every
+    part. ``rate_bytes_per_second`` and ``eta_seconds`` are measured over the
+    last ``RATE_WINDOW`` seconds, so they follow a link that speeds up or
+    slows down.
     """
 
     def __init__(self, callback=None, path=None, clock=time.monotonic):
@@ -41,16 +51,15 @@ class Progress:
         self.bytes_done = 0
         self.parts_total = 0
         self.parts_done = 0
-        self._rate_start = None
-        self._rate_base = 0
+        self._samples = collections.deque()  # (time, bytes_done), bounded by RATE_WINDOW
 
     def set_state(self, state, **fields):
         with self._lock:
+            if state != self.state:
+                self._samples.clear()  # a new phase measures its own rate
             self.state = state
             for name, value in fields.items():
                 setattr(self, name, value)
-            if state == "uploading" and self._rate_start is None:
-                self._rate_start, self._rate_base = self._clock(), self.bytes_done
         self.emit(force=True)
 
     def add_bytes(self, count):
@@ -63,13 +72,19 @@ class Progress:
             self.parts_done += 1
         self.emit(force=True)
 
+    def _rate(self, now):
+        """Bytes per second over the recent window (caller holds the lock)."""
+        self._samples.append((now, self.bytes_done))
+        while len(self._samples) > 2 and now - self._samples[1][0] >= RATE_WINDOW:
+            self._samples.popleft()
+        first_time, first_bytes = self._samples[0]
+        elapsed = now - first_time
+        return max(0.0, (self.bytes_done - first_bytes) / elapsed) if elapsed > 0 else 0.0
+
     def snapshot(self):
         with self._lock:
-            rate = 0.0
-            if self._rate_start is not None:
-                elapsed = self._clock() - self._rate_start
-                if elapsed > 0:
-                    rate = (self.bytes_done - self._rate_base) / elapsed
+            now = self._clock()
+            rate = self._rate(now) if self.state in ("hashing", "uploading") else 0.0
             left = max(0, self.bytes_total - self.bytes_done)
             return {
                 "state": self.state,
@@ -80,8 +95,9 @@ class Progress:
                 "parts_total": self.parts_total,
                 "percent": self._percent(),
                 "rate_bytes_per_second": round(rate, 1),
-                "eta_seconds": round(left / rate, 1) if rate > 0 and self.state == "uploading" else None,
+                "eta_seconds": round(left / rate, 1) if rate > 0 else None,
                 "updated_at": time.time(),
+                "pid": os.getpid(),
             }
 
     def _percent(self):
@@ -103,7 +119,7 @@ class Progress:
             self._callback(snap)
         if self._path:
             try:
-                write_json_atomic(self._path, snap, mode=0o644)
+                write_json_atomic(self._path, snap, mode=0o600)
             except OSError:
                 pass  # progress is advisory; never fail an upload over it
 

@@ -272,7 +272,7 @@ class ImageUploader:
         job = _Job(path, identity, sha256, stats, wait_timeout, poll_interval)
         journal = UploadJournal(self.client.api_url, image.id, self.cache_dir, persistent=self.persistent,
                                 warn=self._warn)
-        journal.acquire()
+        self._acquire(journal, image, job)
         try:
             image = self._drive(self.client.images.get(image.id, step="start-upload"), journal, job)
         finally:
@@ -323,6 +323,30 @@ class ImageUploader:
                 job.owned, job.resumed, job.plan = False, False, None
                 job.stats.update(resumed=False, parts_resumed=0)
                 image = self.client.images.get(image.id, step="start-upload")
+
+    def _acquire(self, journal, image, job):
+        """Take this host's lock on the image, waiting (up to ``wait_timeout``) while another run holds it.
+
+        That run may be a background job whose controller went away; once it
+        ends, ``_drive`` finds what it left (a finished upload, or a journal
+        to resume).
+        """
+        if journal.try_acquire():
+            return
+        job.met_other_run = True
+        self.progress.set_state("waiting", image_id=image.id)
+        self._warn("another run on this host is uploading into image %s; waiting up to %ss for it to finish"
+                   % (image.label, job.wait_timeout))
+        deadline = self._clock() + job.wait_timeout
+        while not journal.try_acquire():
+            if self._clock() >= deadline:
+                raise AirUploadError(
+                    "another run on this host is still uploading into image %s after %ss" % (image.label,
+                                                                                             job.wait_timeout),
+                    step="wait for another upload", image=image.label, image_id=image.id, stats=job.stats,
+                    hint="wait for it to finish, or run again afterwards")
+            self._sleep(min(job.poll_interval, max(0.0, deadline - self._clock())))
+            self._still_alive()
 
     # ------------------------------------------------- whose upload is it?
     def _take_over(self, image, journal, job):
@@ -389,7 +413,8 @@ class ImageUploader:
         try:
             image = self.client.images.wait_for(
                 image, lambda i: i.upload_status not in ("UPLOADING", "VALIDATING"), step="wait for another upload",
-                timeout=job.wait_timeout, poll_interval=job.poll_interval, clock=self._clock, sleep=self._sleep)
+                timeout=job.wait_timeout, poll_interval=job.poll_interval, clock=self._clock, sleep=self._sleep,
+                on_poll=self._still_alive)
         except AirTimeoutError as exc:
             raise AirUploadError(
                 "image %s has an upload in progress that this run did not start, and it was still UPLOADING "
@@ -696,6 +721,10 @@ class ImageUploader:
             retry_after=parse_retry_after(response.headers.get("Retry-After")))
 
     # ------------------------------------------------------------------ waiting
+    def _still_alive(self, _image=None):
+        """Refresh the progress file while nothing moves (it shows the controller this run is alive)."""
+        self.progress.emit(force=True)
+
     def _wait_validated(self, image, job):
         self.progress.set_state("validating")
         started = self._clock()
@@ -708,7 +737,7 @@ class ImageUploader:
         try:
             image = self.client.images.wait_for(image, lambda i: i.upload_status in UPLOADED_STATES, failed,
                                                 step="validate", timeout=job.wait_timeout,
-                                                poll_interval=job.poll_interval)
+                                                poll_interval=job.poll_interval, on_poll=self._still_alive)
         except AirTimeoutError:
             self.progress.set_state("failed")
             raise

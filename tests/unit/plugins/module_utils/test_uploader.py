@@ -53,7 +53,7 @@ STATS_KEYS = {
 }
 PROGRESS_KEYS = {
     "state", "image_id", "bytes_done", "bytes_total", "parts_done", "parts_total", "percent",
-    "rate_bytes_per_second", "eta_seconds", "updated_at",
+    "rate_bytes_per_second", "eta_seconds", "updated_at", "pid",
 }
 
 
@@ -135,7 +135,8 @@ def test_multipart_upload_stats_and_progress(emulator, make_image, make_uploader
     assert final["bytes_done"] == final["bytes_total"] == local.size
     assert final["parts_done"] == final["parts_total"] == 5
     assert final["percent"] == 100.0
-    assert final["rate_bytes_per_second"] > 0 and final["eta_seconds"] is None
+    assert final["rate_bytes_per_second"] == 0 and final["eta_seconds"] is None  # nothing moves any more
+    assert final["pid"] == os.getpid()  # the controller checks that the process writing it is alive
     assert set(final) == PROGRESS_KEYS
 
 
@@ -517,20 +518,35 @@ def test_complete_image_is_refused(emulator, make_image, make_uploader, random_f
     assert api_image(emulator, image.id)["hash"] == local.sha256
 
 
-def test_second_run_on_the_same_image_is_refused(
+def test_a_second_run_on_this_host_waits_for_the_first_then_gives_up_clearly(
         emulator, ready_image, make_uploader, random_file, client, cache_dir):
     local = random_file(1000)
     lock = UploadJournal(client.api_url, ready_image.id, cache_dir)
     lock.acquire()
     try:
-        with air_raises(AirUploadError, match="another run on this host"):
-            upload(make_uploader(), ready_image, local)
+        with air_raises(AirUploadError, match="another run on this host is still uploading") as info:
+            upload(make_uploader(), ready_image, local, wait_timeout=0.5)
     finally:
         lock.release()
+    assert info.value.step == "wait for another upload"
     assert_nothing_started(emulator, ready_image.id, cache_dir)
 
 
-# --------------------------------------------------- the file changes under us
+def test_a_second_run_on_this_host_goes_on_once_the_first_is_done(
+        emulator, ready_image, make_uploader, random_file, client, cache_dir):
+    local = random_file(1000)
+    lock = UploadJournal(client.api_url, ready_image.id, cache_dir)
+    lock.acquire()
+    states = []
+    releaser = threading.Timer(0.5, lock.release)
+    releaser.start()
+    done, stats = upload(make_uploader(progress_callback=lambda snap: states.append(snap["state"])), ready_image,
+                         local, wait_timeout=30)
+    releaser.join()
+    assert "waiting" in states and done.upload_status == "COMPLETE" and stats["adopted"] is False
+    assert_complete(emulator, done, local)
+
+
 def test_file_changed_during_upload(emulator, make_image, make_uploader, random_file, cache_dir):
     local = random_file(MEDIUM_SIZE)
     image = make_image()
