@@ -21,6 +21,13 @@ export NVIDIA_AIR_CACHE_DIR="$AIR_DEMO_DIR/cache"
 trap 'rm -rf "$AIR_DEMO_DIR"' EXIT
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
+# On the emulator the storage answers at loopback speed; slow each part down so the upload is visibly in
+# flight (a progress line a second) before validation, as it is over a real link.
+if [ -n "${AIR_EMULATOR_URL:-}" ]; then
+    curl -fsS -X POST "$AIR_EMULATOR_URL/_emulator/faults/" -H 'Content-Type: application/json' \
+        -d '{"action": "delay", "delay": 1.5, "method": "PUT", "path": "/_s3/", "count": 0}' >/dev/null
+fi
+
 for round in 1 2; do
     echo
     echo "=== demo run $round of 2$([ "$round" = 2 ] && echo ': the same play again, nothing may change')"

@@ -34,6 +34,17 @@ extends_documentation_fragment:
   - nvidia.air._attributes
   - nvidia.air._attributes.ACTIONGROUP
 attributes:
+  action:
+    description: Has an action plugin that runs parts of the task on the controller.
+    support: full
+    details:
+      - The action plugin runs the module on the target host as a background job and prints its progress on
+        the controller (see O(progress_interval)).
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: full
+    details:
+      - With C(async) set on the task the module runs as a plain async module, without progress lines.
   check_mode:
     support: full
     details:
@@ -103,6 +114,18 @@ options:
       - Seconds between two status checks while waiting.
     type: float
     default: 5
+  progress_interval:
+    description:
+      - Seconds between two progress lines the task prints while the upload runs (the module runs as a
+        background job on the host and the controller reads its progress). Each line shows the phase
+        (C(hashing), C(waiting), C(starting), C(uploading), C(completing), C(validating)), the percent, MB done
+        and in total, parts acknowledged and in total, the rate over the last 10 seconds and the time left; the
+        percent reaches 100 only when the storage has acknowledged every part. One summary line follows at the
+        end.
+      - V(0) turns the lines off and runs the module as a plain module. Ignored in check mode and when the task
+        sets its own C(async) (then poll with M(ansible.builtin.async_status) and watch O(progress_file)).
+    type: float
+    default: 10
   progress_file:
     description:
       - Path of a JSON file, rewritten at most four times a second, with the upload's C(state), C(bytes_done),
@@ -278,6 +301,7 @@ class AirImageUploadModule(AirModule):
         wait_timeout=dict(type="float", default=1800.0),
         poll_interval=dict(type="float", default=5.0),
         progress_file=dict(type="path"),
+        progress_interval=dict(type="float", default=10.0),
         hash_cache=dict(type="bool", default=True),
     )
     module_kwargs = dict(
@@ -293,8 +317,9 @@ class AirImageUploadModule(AirModule):
         check_checksum(p["checksum"])
         if p["workers"] < 1:
             raise AirInputError("workers must be at least 1", step="check options")
-        if p["part_timeout"] <= 0 or p["wait_timeout"] <= 0 or p["poll_interval"] <= 0:
-            raise AirInputError("part_timeout, wait_timeout and poll_interval must be positive", step="check options")
+        if p["progress_interval"] < 0:
+            raise AirInputError("progress_interval must be 0 or more seconds, got %s" % p["progress_interval"],
+                                step="check options")
         self.uploader = ImageUploader(
             self.client, workers=p["workers"], part_timeout=p["part_timeout"], hash_cache=p["hash_cache"],
             progress_file=p["progress_file"], warn=self.warn)

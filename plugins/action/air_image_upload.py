@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Action plugin for nvidia.air.air_image_upload: live progress for uploads that take hours.
+
+The module runs on the target host (``delegate_to`` and ``become`` apply) as
+a background job (Ansible's async wrapper); the controller reads the
+module's progress file every ``progress_interval`` seconds with one plain
+shell command and prints one line through Ansible's display, so the lines
+stream in AWX/AAP job output and keep a long job visibly alive. When the job
+ends it prints one summary line and returns the module's own result.
+
+Check mode, a task with the user's own ``async``/``poll``, and
+``progress_interval: 0`` run the module as a plain module, as before.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import shlex
+import time
+import uuid
+
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.utils.vars import merge_hash
+
+display = Display()
+
+MODULE = "nvidia.air.air_image_upload"
+DEFAULT_PROGRESS_INTERVAL = 10.0
+# The async wrapper kills a job older than this: a week, far longer than any upload the API accepts
+# (120 GB), so only a job nobody watches any more ever reaches it.
+JOB_TIME_LIMIT = 7 * 24 * 3600
+# Polls a dead module process may be seen without a result before the task fails (its wrapper may
+# still be writing the result at the first one).
+DEAD_POLLS = 2
+_SEPARATOR = "@@nvidia.air.progress@@"
+_JOB_KEYS = ("ansible_job_id", "started", "finished", "results_file", "erased", "_ansible_suppress_tmpdir_delete")
+
+
+def progress_interval(value):
+    """Seconds between progress lines (``progress_interval``); 0 turns them off. ValueError when invalid."""
+    if value is None:
+        return DEFAULT_PROGRESS_INTERVAL
+    if isinstance(value, bool):
+        raise ValueError("progress_interval must be a number of seconds (0 turns the progress lines off), got %r"
+                         % (value,))
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("progress_interval must be a number of seconds (0 turns the progress lines off), got %r"
+                         % (value,))
+    if seconds < 0 or seconds != seconds:
+        raise ValueError("progress_interval must be 0 or more seconds, got %s" % value)
+    return seconds
+
+
+def _megabytes(count):
+    return "%.1f" % (count / 1e6)
+
+
+def progress_line(snapshot):
+    """One line for a progress snapshot of the module (``_progress.Progress.snapshot``)."""
+    state = snapshot.get("state") or "starting"
+    done, total = snapshot.get("bytes_done") or 0, snapshot.get("bytes_total") or 0
+    rate, eta = snapshot.get("rate_bytes_per_second") or 0, snapshot.get("eta_seconds")
+    if state == "waiting":
+        return "waiting for another run's upload of this image to end"
+    if state == "validating":
+        return "validating: the Air API checks the uploaded file's size and SHA-256"
+    text = "%s %5.1f%%  %s/%s MB" % (state, snapshot.get("percent") or 0.0, _megabytes(done), _megabytes(total))
+    if state in ("uploading", "completing"):
+        text += ", parts %d/%d" % (snapshot.get("parts_done") or 0, snapshot.get("parts_total") or 0)
+    if state in ("hashing", "uploading"):
+        text += ", %s MB/s" % _megabytes(rate)
+        if eta is not None:
+            text += ", ETA %s" % _duration(eta)
+    return text
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    if seconds < 120:
+        return "%d s" % seconds
+    if seconds < 7200:
+        return "%d min %02d s" % (seconds // 60, seconds % 60)
+    return "%d h %02d min" % (seconds // 3600, seconds % 3600 // 60)
+
+
+def summary_line(result):
+    """One line for the module's final result."""
+    if result.get("failed"):
+        return "failed: %s" % result.get("msg", "unknown error")
+    stats = result.get("upload")
+    image = result.get("image") or {}
+    if not stats:
+        return "no upload needed: image %s %s already holds this file (%s)" % (
+            image.get("name"), image.get("version"), image.get("upload_status"))
+    if stats.get("adopted"):
+        return "another run uploaded this file into image %s %s; nothing was sent" % (image.get("name"),
+                                                                                    image.get("version"))
+    text = "uploaded %s MB in %d parts (%d resumed) in %s at %s MB/s" % (
+        _megabytes(stats.get("bytes_uploaded") or 0), stats.get("parts_uploaded") or 0,
+        stats.get("parts_resumed") or 0, _duration(stats.get("seconds") or 0), stats.get("mb_per_s"))
+    if stats.get("validation_seconds") is not None:
+        text += ", validated in %s" % _duration(stats["validation_seconds"])
+    return text + "; image %s %s is %s" % (image.get("name"), image.get("version"), image.get("upload_status"))
+
+
+class ActionModule(ActionBase):
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp  # no longer has any effect
+        task_vars = task_vars or {}
+        args = dict(self._task.args)
+        try:
+            interval = progress_interval(args.get("progress_interval"))
+        except ValueError as exc:
+            return merge_hash(result, {"failed": True, "changed": False, "msg": to_text(exc)})
+        if self._task.check_mode or self._task.async_val or not interval:
+            return merge_hash(result, self._run_plain(args, task_vars))
+        return merge_hash(result, self._run_watched(args, interval, task_vars))
+
+    # ------------------------------------------------------------- as a plain module
+    def _run_plain(self, args, task_vars):
+        wrap_async = bool(self._task.async_val) and not getattr(self._connection, "has_native_async", False)
+        outcome = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars,
+                                       wrap_async=wrap_async)
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return outcome
+
+    # ------------------------------------------------------- in the background, watched
+    def _run_watched(self, args, interval, task_vars):
+        host = task_vars.get("inventory_hostname", "")
+        async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        own_progress_file = not args.get("progress_file")
+        if own_progress_file:
+            args["progress_file"] = self._connection._shell.join_path(
+                async_dir, "nvidia-air-upload-%s.json" % uuid.uuid4().hex)
+        self._shell("mkdir -p %s" % shlex.quote(async_dir))
+        job = self._start_job(args, task_vars)
+        if job.get("failed") or "ansible_job_id" not in job:
+            return job
+        try:
+            outcome = self._watch(job, args["progress_file"], interval, host)
+            if outcome is None:
+                outcome = self._job_result(job["ansible_job_id"], async_dir, task_vars)
+        finally:
+            leftovers = [job["results_file"]] + ([args["progress_file"]] if own_progress_file else [])
+            self._shell("rm -f %s" % " ".join(shlex.quote(path) for path in leftovers))
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        display.display("%s [%s]: %s" % (MODULE, host, summary_line(outcome)))
+        return outcome
+
+    def _start_job(self, args, task_vars):
+        """The module under the async wrapper; returns what the wrapper says on start."""
+        own_async_val = self._task.async_val
+        self._task.async_val = JOB_TIME_LIMIT
+        try:
+            return self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars, wrap_async=True)
+        finally:
+            self._task.async_val = own_async_val
+
+    def _watch(self, job, progress_file, interval, host):
+        """Print a line per interval until the job has finished (None) or its process died (a failure result)."""
+        pid, dead_polls = None, 0
+        while True:
+            snapshot, finished, alive = self._look(progress_file, job["results_file"], pid)
+            if finished:
+                return None
+            if snapshot:
+                pid = snapshot.get("pid") or pid
+                display.display("%s [%s]: %s" % (MODULE, host, progress_line(snapshot)))
+            dead_polls = dead_polls + 1 if alive is False else 0
+            if dead_polls >= DEAD_POLLS:
+                return {
+                    "failed": True, "changed": False, "interrupted": True,
+                    "msg": "the upload was interrupted: its background process (pid %s) ended without a result. "
+                           "Run the task again: it resumes the upload from the parts already sent" % pid,
+                }
+            time.sleep(interval)
+
+    def _look(self, progress_file, results_file, pid):
+        """``(progress snapshot or None, job finished, module alive or None)`` with one shell command."""
+        command = "cat %s 2>/dev/null; printf '\\n%s\\n'; cat %s 2>/dev/null" % (
+            shlex.quote(progress_file), _SEPARATOR, shlex.quote(results_file))
+        if pid:
+            command += "; printf '\\n%s\\n'; kill -0 %d 2>/dev/null && echo alive" % (_SEPARATOR, int(pid))
+        sections = to_text(self._shell(command).get("stdout", "")).split(_SEPARATOR)
+        snapshot, job = _json(sections[0]), _json(sections[1] if len(sections) > 1 else "")
+        alive = ("alive" in sections[2]) if len(sections) > 2 else None
+        # The wrapper writes {"started": ...} when it starts the module and the module's result when it ends
+        # (async_status reads it the same way).
+        return snapshot, bool(job) and "started" not in job, alive
+
+    def _job_result(self, jid, async_dir, task_vars):
+        """The module's result, read with async_status (which knows how the wrapper stored it)."""
+        status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
+                                      module_args={"jid": jid, "mode": "status", "_async_dir": async_dir})
+        outcome = dict((key, value) for key, value in status.items() if key not in _JOB_KEYS)
+        if outcome.get("failed") and "failure" not in outcome:
+            # The wrapper's own report: the module process ended without writing a result.
+            outcome.update(interrupted=True, changed=False, msg=(
+                "the upload was interrupted (%s). Run the task again: it resumes the upload from the parts "
+                "already sent" % outcome.get("msg", "the background process ended without a result")))
+        return outcome
+
+    def _shell(self, command):
+        return self._low_level_execute_command(command, sudoable=True)
+
+
+def _json(text):
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
