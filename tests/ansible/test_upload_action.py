@@ -1,0 +1,326 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The air_image_upload action plugin through real ``ansible-playbook`` runs (issue 9).
+
+The soak tests keep one upload task running for more than 2,000 progress polls, through the module and
+through the image_release role, and check that the controller's memory stays flat and that nothing is left
+behind: no background process, no remote temporary directory, no async job file, no upload journal.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import yaml
+from air_emulator.testing import DEMO_TOKEN, Emulator, write_random_file
+
+from conftest import CHUNK_SIZE, COLLECTIONS
+
+ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+LINE = "nvidia.air.air_image_upload [localhost]: "
+SOAK_POLLS = 2000
+# The image is VALIDATING until the test lets the emulator's clock run: the soak lasts exactly as long as
+# the test needs, on a fast machine and a loaded one alike.
+HELD_VALIDATION = 100000
+
+
+@pytest.fixture(scope="module")
+def held_emulator():
+    with Emulator("--chunk-size", str(CHUNK_SIZE), "--validation-delay", str(HELD_VALIDATION),
+                  "--transition-delay", "0.2") as emu:
+        yield emu
+
+
+class Run:
+    """One ansible-playbook process whose output lines are collected as they come."""
+
+    def __init__(self, playbook, env, extra_args=()):
+        self.lines = []
+        self.proc = subprocess.Popen([ANSIBLE_PLAYBOOK, playbook, *extra_args], env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def progress_lines(self):
+        return [line for line in list(self.lines) if line.startswith(LINE)]
+
+    def wait_for_lines(self, count, timeout=600):
+        deadline = time.monotonic() + timeout
+        while len(self.progress_lines()) < count:
+            assert self.proc.poll() is None, "ansible-playbook ended early:\n" + "\n".join(self.lines[-60:])
+            assert time.monotonic() < deadline, "only %d progress lines after %ss" % (len(self.progress_lines()),
+                                                                                       timeout)
+            time.sleep(0.1)
+
+    def finish(self, timeout=300):
+        self.proc.wait(timeout=timeout)
+        self._reader.join(10)
+        return self.proc.returncode, "\n".join(self.lines)
+
+
+def tree_rss_kib(pid):
+    """Resident memory of a process and all its descendants (KiB)."""
+    children = {}
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            with open(stat) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.split("/")[2]))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open("/proc/%d/status" % current) as handle:
+                total += int(next(line for line in handle if line.startswith("VmRSS:")).split()[1])
+        except (OSError, StopIteration):
+            pass
+        todo.extend(children.get(current, []))
+    return total
+
+
+def module_processes():
+    """Processes of the module or its async wrapper still alive on this host."""
+    found = []
+    for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
+        try:
+            with open(cmdline, "rb") as handle:
+                text = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "AnsiballZ_air_image_upload" in text or ("async_wrapper" in text and "air_image_upload" in text):
+            found.append(text)
+    return found
+
+
+@pytest.fixture
+def workspace(tmp_path, held_emulator):
+    """Scratch dirs the runs must leave empty, the environment pointing at them, and a file to upload."""
+    dirs = {name: tmp_path / name for name in ("async", "remote-tmp", "cache")}
+    for path in dirs.values():
+        path.mkdir()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(dirs["cache"]),
+               ANSIBLE_ASYNC_DIR=str(dirs["async"]), ANSIBLE_REMOTE_TMP=str(dirs["remote-tmp"]),
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, AIR_API_URL=held_emulator.url, AIR_API_TOKEN=DEMO_TOKEN,
+               ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="true")
+    local = write_random_file(str(tmp_path / "disk.qcow2"), 3 * CHUNK_SIZE + 1234)
+    held_emulator.reset()
+    return tmp_path, dirs, env, local
+
+
+def _playbook(tmp_path, tasks, name="play.yml"):
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}], sort_keys=False))
+    return str(path)
+
+
+def _save(variable, path):
+    """A task that writes ``variable`` as JSON to ``path`` (read back with ``_saved``)."""
+    return {"name": "Save %s" % variable, "ansible.builtin.copy": {
+        "content": "{{ %s | to_json }}" % variable, "dest": str(path), "mode": "0600"}, "check_mode": False}
+
+
+def _saved(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def _create_image(emulator, name):
+    answer = emulator.api("POST", "images", json={"name": name, "version": "1.0", "default_username": "u",
+                                                  "default_password": "soak-Passw0rd"})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def _release_validation(emulator):
+    emulator.advance_clock(HELD_VALIDATION + 10)
+    emulator.admin("POST", "jobs/run")
+
+
+def _soak(run, emulator):
+    """Hold the task in VALIDATING for SOAK_POLLS progress lines; return RSS early and late."""
+    run.wait_for_lines(300)
+    early = tree_rss_kib(run.proc.pid)
+    run.wait_for_lines(SOAK_POLLS)
+    late = tree_rss_kib(run.proc.pid)
+    _release_validation(emulator)
+    print("controller RSS after 300 polls %d KiB, after %d polls %d KiB" % (early, SOAK_POLLS, late))
+    return early, late
+
+
+def _assert_nothing_left(dirs, settle=15.0):
+    """Nothing of the upload remains once its async wrapper has exited (it may take a moment to)."""
+    deadline = time.monotonic() + settle
+    while (module_processes() or os.listdir(dirs["remote-tmp"])) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert module_processes() == []
+    assert os.listdir(dirs["async"]) == [], "async job files left behind"
+    assert os.listdir(dirs["remote-tmp"]) == [], "remote temporary directories left behind"
+    assert glob.glob(str(dirs["cache"] / "uploads" / "*")) == [], "upload journal left behind"
+
+
+def test_soak_one_module_task_through_2000_progress_polls(held_emulator, workspace):
+    tmp_path, dirs, env, local = workspace
+    image = _create_image(held_emulator, "soak-module")
+    held_emulator.add_fault(action="delay", delay=0.3, method="PUT", path="/_s3/", count=0)
+    playbook = _playbook(tmp_path, [{
+        "name": "Upload", "register": "up",
+        "nvidia.air.air_image_upload": {"image": image["id"], "src": local.path, "workers": 1,
+                                        "progress_interval": 0.01, "poll_interval": 0.5, "wait_timeout": 3600},
+    }, _save("up", tmp_path / "up.json")])
+    run = Run(playbook, env)
+    early, late = _soak(run, held_emulator)
+    code, output = run.finish()
+    assert code == 0, output[-4000:]
+    lines = run.progress_lines()
+    assert len(lines) >= SOAK_POLLS + 1
+    # Every phase showed up, in order, and 100 % came only with the last part acknowledged.
+    uploading = [line for line in lines if "uploading" in line]
+    assert uploading and all("100.0%" not in line for line in uploading if "parts 4/4" not in line)
+    assert any("validating" in line for line in lines)
+    assert lines[-1].startswith(LINE + "uploaded ") and "is COMPLETE" in lines[-1]
+    result = _saved(tmp_path / "up.json")
+    assert result["changed"] and result["image"]["hash"] == local.sha256
+    assert late - early < 4096, "controller memory grew by %d KiB over %d polls" % (late - early, SOAK_POLLS)
+    _assert_nothing_left(dirs)
+    assert "maximum recursion" not in output
+
+
+def test_soak_the_image_release_role_through_2000_progress_polls(held_emulator, workspace):
+    tmp_path, dirs, env, local = workspace
+    held_emulator.add_fault(action="delay", delay=0.3, method="PUT", path="/_s3/", count=0)
+    playbook = _playbook(tmp_path, [{
+        "name": "Release", "ansible.builtin.include_role": {"name": "nvidia.air.image_release"},
+        "vars": {"image_release_name": "soak-role", "image_release_version": "1.0", "image_release_file": local.path,
+                 "image_release_default_username": "u", "image_release_default_password": "soak-Passw0rd",
+                 "image_release_workers": 1, "image_release_progress_interval": 0.01,
+                 "image_release_validation_timeout": 3600},
+    }, _save("image_release_result", tmp_path / "released.json")])
+    run = Run(playbook, env)
+    early, late = _soak(run, held_emulator)
+    code, output = run.finish()
+    assert code == 0, output[-4000:]
+    assert len(run.progress_lines()) >= SOAK_POLLS + 1
+    released = _saved(tmp_path / "released.json")
+    assert (released["sha256"], released["upload_status"]) == (local.sha256, "COMPLETE")
+    assert late - early < 4096, "controller memory grew by %d KiB over %d polls" % (late - early, SOAK_POLLS)
+    # One task, not one include per look: a handful of task banners, whatever the number of polls.
+    assert output.count("TASK [") < 15
+    _assert_nothing_left(dirs)
+
+
+def test_a_killed_background_upload_fails_the_task_within_two_intervals_and_resumes(held_emulator, workspace):
+    tmp_path, dirs, env, local = workspace
+    image = _create_image(held_emulator, "killed")
+    held_emulator.add_fault(action="delay", delay=1.0, method="PUT", path="/_s3/", part_numbers=[2, 3, 4], count=0)
+    interval = 0.5
+    task = {"name": "Upload", "nvidia.air.air_image_upload": {
+        "image": image["id"], "src": local.path, "workers": 1, "progress_interval": interval,
+        "poll_interval": 0.2}}
+    run = Run(_playbook(tmp_path, [task]), env)
+    deadline = time.monotonic() + 60
+    pid = None
+    while pid is None:
+        assert time.monotonic() < deadline and run.proc.poll() is None, "\n".join(run.lines[-40:])
+        for path in glob.glob(str(dirs["async"] / "nvidia-air-upload-*.json")):
+            try:
+                with open(path) as handle:
+                    snapshot = json.load(handle)
+            except (OSError, ValueError):
+                continue
+            if snapshot.get("state") == "uploading" and snapshot.get("parts_done", 0) >= 1:
+                pid = snapshot["pid"]
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    code, output = run.finish()
+    noticed = time.monotonic() - killed_at
+    assert code != 0
+    assert "the upload was interrupted" in output and "resumes the upload" in output
+    assert noticed < 2 * interval + 5  # two intervals, plus ansible-playbook's own exit
+    wait_until_gone = time.monotonic() + 10
+    while module_processes() and time.monotonic() < wait_until_gone:
+        time.sleep(0.1)
+    assert module_processes() == []  # nothing left running
+    held_emulator.clear_faults()
+
+    # The next run resumes from the parts already sent.
+    _release_later = threading.Timer(2.0, _release_validation, args=(held_emulator,))
+    _release_later.start()
+    rerun = Run(_playbook(tmp_path, [dict(task, register="up"), _save("up", tmp_path / "again.json")],
+                          name="again.yml"), env)
+    code, output = rerun.finish()
+    _release_later.join()
+    assert code == 0, output[-4000:]
+    again = _saved(tmp_path / "again.json")
+    assert again["upload"]["resumed"] is True and again["upload"]["parts_resumed"] >= 1
+
+
+def test_bad_progress_interval_and_the_plain_module_paths(held_emulator, workspace):
+    tmp_path, dirs, env, local = workspace
+    image = _create_image(held_emulator, "paths")
+    base = {"image": image["id"], "src": local.path, "poll_interval": 0.2}
+    playbook = _playbook(tmp_path, [
+        {"name": "Negative interval", "nvidia.air.air_image_upload": dict(base, progress_interval=-1),
+         "register": "negative", "ignore_errors": True},
+        {"name": "Check mode", "nvidia.air.air_image_upload": dict(base, progress_interval=0.1),
+         "check_mode": True, "register": "predicted"},
+        {"name": "User async", "nvidia.air.air_image_upload": dict(base, progress_interval=0.1),
+         "async": 600, "poll": 0, "register": "job"},
+        _save("{'negative': negative.msg, 'predicted': predicted.changed, 'jid': job.ansible_job_id is defined}",
+              tmp_path / "outcome.json"),
+        {"name": "Wait for the user's job", "ansible.builtin.async_status": {"jid": "{{ job.ansible_job_id }}"},
+         "register": "done", "until": "done is finished", "retries": 300, "delay": 0.2},
+        {"name": "Clean the job", "ansible.builtin.async_status": {"jid": "{{ job.ansible_job_id }}",
+                                                                    "mode": "cleanup"}},
+    ])
+    releaser = threading.Timer(4.0, _release_validation, args=(held_emulator,))
+    releaser.start()
+    code, output = Run(playbook, env).finish()
+    releaser.join()
+    assert code == 0, output[-4000:]
+    outcome = _saved(tmp_path / "outcome.json")
+    assert "progress_interval must be 0 or more seconds" in outcome["negative"]
+    assert outcome["predicted"] is True and outcome["jid"] is True
+    assert LINE not in output  # check mode and the user's own async print no progress lines
+    image_now = held_emulator.api("GET", "images/%s" % image["id"]).json()
+    assert image_now["upload_status"] == "COMPLETE" and image_now["hash"] == local.sha256
+
+
+def test_delegate_to_and_become_reach_the_delegated_host(held_emulator, workspace):
+    tmp_path, dirs, env, local = workspace
+    image = _create_image(held_emulator, "delegated")
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {
+        # The task's own host cannot be reached: only the delegated host's connection can work.
+        "far": {"ansible_host": "192.0.2.1", "ansible_connection": "ssh", "ansible_ssh_timeout": 2},
+        "stage": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable},
+    }}}))
+    path = tmp_path / "delegated.yml"
+    path.write_text(yaml.safe_dump([{"hosts": "far", "gather_facts": False, "tasks": [{
+        "name": "Upload on the staging host", "delegate_to": "stage", "become": True, "become_method": "su",
+        "nvidia.air.air_image_upload": {"image": image["id"], "src": local.path, "progress_interval": 0.2,
+                                        "poll_interval": 0.2}}]}]))
+    releaser = threading.Timer(3.0, _release_validation, args=(held_emulator,))
+    releaser.start()
+    code, output = Run(str(path), env, ("-i", str(inventory))).finish()
+    releaser.join()
+    assert code == 0, output[-4000:]
+    assert "nvidia.air.air_image_upload [far]: uploaded" in output
+    _assert_nothing_left(dirs)
