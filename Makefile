@@ -35,7 +35,7 @@ DEMO_CHUNK_SIZE ?= 5242880
 DEMO_VALIDATION_DELAY ?= 0.5
 DEMO_PLAYBOOK := demo/demo.yml
 
-.PHONY: help setup _setup system-deps demo test test-client test-emulator test-conformance test-ansible test-integration \
+.PHONY: help setup _setup system-deps demo test test-groups test-group-pytest test-group-ansible-test test-group-artifact test-client test-emulator test-conformance test-ansible test-integration \
         test-sanity test-units test-dates test-molecule test-matrix test-awx test-ee test-galaxy test-changelog \
         changelog lint build clean
 
@@ -154,11 +154,41 @@ demo: setup
 # ---------------------------------------------------------------------------
 # Each layer is its own target; `test` runs them all, and pytest's exit code is
 # passed through unchanged (exit 5 = "no tests collected" fails).
-# ansible-lint (`lint`) comes last, so a lint finding does not hide a test result.
+#
+# The layers are independent (each starts its own emulator and works in scratch
+# directories of its own), so `test` runs them as TEST_JOBS parallel groups; most
+# of their time is spent waiting on emulators and subprocesses, not on the CPU.
+# Layers that share something run one after another inside a group: sanity, units
+# and dates share ansible-test's venvs; the artifact checks end with ansible-lint.
+# Each group's output is printed in one piece when it ends (--output-sync). Run a
+# single layer with its own target, or everything in sequence with TEST_JOBS=1.
+TEST_JOBS ?= 4
 
-test: test-sanity test-units test-dates test-client test-emulator test-conformance test-integration test-ansible \
-      test-molecule test-matrix test-awx test-ee test-galaxy test-changelog lint
-	@echo "==> test: every layer passed"
+test: setup
+	@start=$$SECONDS; \
+	$(MAKE) -j$(TEST_JOBS) --output-sync=target test-groups; \
+	echo "==> test: every layer passed in $$((SECONDS - start)) s"
+
+# Longest first, so they start first.
+test-groups: test-ansible test-integration test-group-pytest test-group-ansible-test test-molecule \
+             test-matrix test-group-artifact
+
+test-group-pytest: setup
+	@$(MAKE) test-emulator
+	@$(MAKE) test-conformance
+	@$(MAKE) test-client
+
+test-group-ansible-test: setup
+	@$(MAKE) test-sanity
+	@$(MAKE) test-units
+	@$(MAKE) test-dates
+
+test-group-artifact: setup
+	@$(MAKE) test-awx
+	@$(MAKE) test-ee
+	@$(MAKE) test-galaxy
+	@$(MAKE) test-changelog
+	@$(MAKE) lint
 
 # The pytest layers each start their own emulator (air_emulator.testing.Emulator):
 # the client against it and a moto S3 server, the emulator's own tests, the official

@@ -20,6 +20,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import shlex
 import time
 import uuid
@@ -55,7 +56,7 @@ def progress_interval(value):
     except (TypeError, ValueError):
         raise ValueError("progress_interval must be a number of seconds (0 turns the progress lines off), got %r"
                          % (value,))
-    if seconds < 0 or seconds != seconds:
+    if seconds < 0 or not math.isfinite(seconds):
         raise ValueError("progress_interval must be 0 or more seconds, got %s" % value)
     return seconds
 
@@ -102,8 +103,8 @@ def summary_line(result):
         return "no upload needed: image %s %s already holds this file (%s)" % (
             image.get("name"), image.get("version"), image.get("upload_status"))
     if stats.get("adopted"):
-        return "another run uploaded this file into image %s %s; nothing was sent" % (image.get("name"),
-                                                                                    image.get("version"))
+        return "another run uploaded this file into image %s %s; nothing was sent" % (
+            image.get("name"), image.get("version"))
     text = "uploaded %s MB in %d parts (%d resumed) in %s at %s MB/s" % (
         _megabytes(stats.get("bytes_uploaded") or 0), stats.get("parts_uploaded") or 0,
         stats.get("parts_resumed") or 0, _duration(stats.get("seconds") or 0), stats.get("mb_per_s"))

@@ -99,7 +99,7 @@ class AirModule:
                 self.params[option] = check_id(self.params[option], option)
         for option in self.positive_options:
             value = self.params.get(option)
-            if value is not None and value <= 0:
+            if value is not None and not 0 < value < float("inf"):  # NaN fails both comparisons
                 raise AirInputError("%s must be a positive number of seconds (got %s)" % (option, value),
                                     step="check options")
         if self.params.get("ca_path") and not os.path.exists(self.params["ca_path"]):

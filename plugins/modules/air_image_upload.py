@@ -317,7 +317,7 @@ class AirImageUploadModule(AirModule):
         check_checksum(p["checksum"])
         if p["workers"] < 1:
             raise AirInputError("workers must be at least 1", step="check options")
-        if p["progress_interval"] < 0:
+        if not 0 <= p["progress_interval"] < float("inf"):  # NaN fails both comparisons
             raise AirInputError("progress_interval must be 0 or more seconds, got %s" % p["progress_interval"],
                                 step="check options")
         self.uploader = ImageUploader(

@@ -62,8 +62,8 @@ class Run:
         deadline = time.monotonic() + timeout
         while len(self.progress_lines()) < count:
             assert self.proc.poll() is None, "ansible-playbook ended early:\n" + "\n".join(self.lines[-60:])
-            assert time.monotonic() < deadline, "only %d progress lines after %ss" % (len(self.progress_lines()),
-                                                                                       timeout)
+            assert time.monotonic() < deadline, "only %d progress lines after %ss" % (
+                len(self.progress_lines()), timeout)
             time.sleep(0.1)
 
     def finish(self, timeout=300):
@@ -279,16 +279,19 @@ def test_bad_progress_interval_and_the_plain_module_paths(held_emulator, workspa
     playbook = _playbook(tmp_path, [
         {"name": "Negative interval", "nvidia.air.air_image_upload": dict(base, progress_interval=-1),
          "register": "negative", "ignore_errors": True},
+        {"name": "Endless interval", "nvidia.air.air_image_upload": dict(base, progress_interval=float("inf")),
+         "register": "endless", "ignore_errors": True},
         {"name": "Check mode", "nvidia.air.air_image_upload": dict(base, progress_interval=0.1),
          "check_mode": True, "register": "predicted"},
         {"name": "User async", "nvidia.air.air_image_upload": dict(base, progress_interval=0.1),
          "async": 600, "poll": 0, "register": "job"},
-        _save("{'negative': negative.msg, 'predicted': predicted.changed, 'jid': job.ansible_job_id is defined}",
+        _save("{'negative': negative.msg, 'endless': endless.msg, 'predicted': predicted.changed, "
+              "'jid': job.ansible_job_id is defined}",
               tmp_path / "outcome.json"),
         {"name": "Wait for the user's job", "ansible.builtin.async_status": {"jid": "{{ job.ansible_job_id }}"},
          "register": "done", "until": "done is finished", "retries": 300, "delay": 0.2},
-        {"name": "Clean the job", "ansible.builtin.async_status": {"jid": "{{ job.ansible_job_id }}",
-                                                                    "mode": "cleanup"}},
+        {"name": "Clean the job",
+         "ansible.builtin.async_status": {"jid": "{{ job.ansible_job_id }}", "mode": "cleanup"}},
     ])
     releaser = threading.Timer(4.0, _release_validation, args=(held_emulator,))
     releaser.start()
@@ -297,6 +300,7 @@ def test_bad_progress_interval_and_the_plain_module_paths(held_emulator, workspa
     assert code == 0, output[-4000:]
     outcome = _saved(tmp_path / "outcome.json")
     assert "progress_interval must be 0 or more seconds" in outcome["negative"]
+    assert "progress_interval must be 0 or more seconds" in outcome["endless"]
     assert outcome["predicted"] is True and outcome["jid"] is True
     assert LINE not in output  # check mode and the user's own async print no progress lines
     image_now = held_emulator.api("GET", "images/%s" % image["id"]).json()
