@@ -205,9 +205,13 @@ test-conformance: setup
 	@echo "==> test-conformance: tests/conformance (the official nv-air-sdk against the emulator)"
 	@$(PYTEST) tests/conformance -q
 
+# The tests here mostly wait on ansible-playbook processes and emulators, so they run on 3 pytest-xdist
+# workers (each with emulators of its own).
+ANSIBLE_TEST_WORKERS ?= 3
+
 test-ansible: setup
-	@echo "==> test-ansible: tests/ansible (the modules through Ansible, two orgs)"
-	@$(PYTEST) tests/ansible -q
+	@echo "==> test-ansible: tests/ansible (modules, roles and the upload action plugin through Ansible)"
+	@$(PYTEST) tests/ansible -q -n $(ANSIBLE_TEST_WORKERS)
 
 # ansible-test sanity and units run on a copy of the collection at
 # .cache/ansible-test/ansible_collections/nvidia/air (ansible-test needs that path

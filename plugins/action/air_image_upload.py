@@ -20,7 +20,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
-import math
 import shlex
 import time
 import uuid
@@ -34,6 +33,7 @@ display = Display()
 
 MODULE = "nvidia.air.air_image_upload"
 DEFAULT_PROGRESS_INTERVAL = 10.0
+MAX_SECONDS = 10000000  # as the module's other durations: longer cannot be slept and is a typo anyway
 # The async wrapper kills a job older than this: a week, far longer than any upload the API accepts
 # (120 GB), so only a job nobody watches any more ever reaches it.
 JOB_TIME_LIMIT = 7 * 24 * 3600
@@ -56,8 +56,8 @@ def progress_interval(value):
     except (TypeError, ValueError):
         raise ValueError("progress_interval must be a number of seconds (0 turns the progress lines off), got %r"
                          % (value,))
-    if seconds < 0 or not math.isfinite(seconds):
-        raise ValueError("progress_interval must be 0 or more seconds, got %s" % value)
+    if not 0 <= seconds <= MAX_SECONDS:  # NaN fails both comparisons
+        raise ValueError("progress_interval must be 0 or more seconds, at most %d (got %s)" % (MAX_SECONDS, value))
     return seconds
 
 

@@ -52,6 +52,8 @@ def normalize_api_url(url):
     split = urlsplit(str(url).strip())
     if split.scheme not in ("http", "https") or not split.netloc:
         raise AirConfigError("api_url %r is not an http(s) URL" % redact_url(url))
+    if any(segment in (".", "..") for segment in split.path.split("/")):
+        raise AirConfigError("api_url %r must not contain '.' or '..' path segments" % redact_url(url))
     path = split.path if _VERSIONED_PATH.match(split.path or "") else "/api/v3"
     return urlunsplit((split.scheme, split.netloc, path.rstrip("/") + "/", "", ""))
 

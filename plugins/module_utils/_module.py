@@ -57,6 +57,8 @@ class AirModule:
     # Options holding Air ids (UUIDs; they end up in URL paths) and options that must be > 0.
     id_options = ("id", "image", "share_id")
     positive_options = ("request_timeout", "wait_timeout", "poll_interval", "part_timeout")
+    # Longer durations cannot be waited for (socket and event timeouts overflow) and mean a typo anyway.
+    max_seconds = 10000000
 
     def __init__(self):
         spec = dict(CONNECTION_ARGSPEC)
@@ -99,9 +101,9 @@ class AirModule:
                 self.params[option] = check_id(self.params[option], option)
         for option in self.positive_options:
             value = self.params.get(option)
-            if value is not None and not 0 < value < float("inf"):  # NaN fails both comparisons
-                raise AirInputError("%s must be a positive number of seconds (got %s)" % (option, value),
-                                    step="check options")
+            if value is not None and not 0 < value <= self.max_seconds:  # NaN fails both comparisons
+                raise AirInputError("%s must be a positive number of seconds, at most %d (got %s)"
+                                    % (option, self.max_seconds, value), step="check options")
         if self.params.get("ca_path") and not os.path.exists(self.params["ca_path"]):
             raise AirInputError("ca_path %s does not exist on the host the module runs on" % self.params["ca_path"],
                                 step="check options")
@@ -135,6 +137,14 @@ class AirModule:
         self.result["changed"] = True
         self.result["actions"].append(action)
         return outcome
+
+    def take_back_last_change(self, reason):
+        """The last write turned out to be done already (by another run): it is not this task's change."""
+        self.result["actions"].pop()
+        self.warn(reason)
+        if not self.result["actions"]:
+            self.result["changed"] = False
+            self.diff = DifferenceTracker()
 
     # ----------------------------------------------------------- image lookups
     def find_image(self, image_id=None, name=None, version=None, required=False):

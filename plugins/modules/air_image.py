@@ -311,8 +311,11 @@ class AirImageModule(AirModule):
             raise AirInputError("no image with id %s is visible to this token" % p["id"], step="lookup", status=404,
                                 image_id=p["id"])
         if image is None and not p["id"] and (p["publish_name"] or p["publish_version"]):
-            # A previous run may have published (and so renamed) it.
-            image = self.client.images.find(p["publish_name"] or p["name"], p["publish_version"] or p["version"])
+            # A previous run may have published (and so renamed) it: only a published image is proof of that;
+            # an unpublished one that merely has the catalog name is someone else's.
+            renamed = self.client.images.find(p["publish_name"] or p["name"], p["publish_version"] or p["version"])
+            if renamed is not None and (renamed.published or renamed.upload_status == "PUBLISHING"):
+                image = renamed
         return image
 
     def run(self):
@@ -450,7 +453,8 @@ class AirImageModule(AirModule):
             image = self.client.images.wait_for(
                 image, lambda i: i.upload_status in ("READY", "UPLOADING", "COMPLETE"), step="wait to delete",
                 timeout=self.params["wait_timeout"], poll_interval=self.params["poll_interval"])
-        self.change("deleted image %s" % image.label, lambda: self.client.images.delete(image))
+        if self.change("deleted image %s" % image.label, lambda: self.client.images.delete(image)) is False:
+            self.take_back_last_change("image %s was deleted by another run at the same time" % image.label)
 
 
 def _predicted(image, fields):

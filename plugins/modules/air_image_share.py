@@ -283,28 +283,29 @@ class AirImageShareModule(AirModule):
             raise AirInputError("image %s is %s; only an uploaded image (COMPLETE) can be shared"
                                 % (image.label, image.upload_status), step="share", image_id=image.id)
         before = sorted(by_org)
-        created = self.create_all(image, to_create)
+        shares, created = self.create_all(image, to_create)
+        revoked = []
         for share in to_revoke:
-            self.change("revoked the share of image %s with %s" % (image.label, share.target_org),
-                        lambda share=share: self.client.shares.delete(share))
+            if self.change("revoked the share of image %s with %s" % (image.label, share.target_org),
+                           lambda share=share: self.client.shares.delete(share)) is False:
+                self.take_back_last_change("the share of image %s with %s was revoked by another run at the same "
+                                           "time" % (image.label, share.target_org))
+            else:
+                revoked.append(share.target_org)
         kept = [s.to_result() for s in live + claimed if s not in to_revoke]
-        self.result.update(
-            image=image.to_result(),
-            shares=kept + created,
-            created=[org for org, _expires in to_create],
-            revoked=[s.target_org for s in to_revoke],
-        )
-        after = sorted((set(before) - set(self.result["revoked"])) | set(self.result["created"]))
+        self.result.update(image=image.to_result(), shares=kept + shares, created=created, revoked=revoked)
+        after = sorted((set(before) - set(revoked)) | set(created))
         if after != before:
             self.diff.add("target_orgs", before, after)
 
     def create_all(self, image, to_create):
-        """Create shares; if one fails, revoke the ones made here before failing.
+        """Create shares: ``(share results, orgs this task shared with)``.
 
-        A share the API refuses because another run just created it is
-        adopted (it is what we wanted), not counted as ours.
+        If one fails, the shares made here are revoked before failing. A share
+        the API refuses because another run just created it is adopted (it is
+        what we wanted), not counted as ours.
         """
-        made, results = [], []
+        made, results, created = [], [], []
         try:
             for org, expires in to_create:
                 try:
@@ -317,7 +318,11 @@ class AirImageShareModule(AirModule):
                     self.warn("image %s was shared with %s by another run at the same time" % (image.label, org))
                     results.append(share.to_result())
                     continue
-                if share is not None:
+                created.append(org)
+                if share is None:  # check mode: what the API would return
+                    results.append(dict(id=None, image=image.id, image_name=image.name, image_version=image.version,
+                                        target_org=org, state="ACTIVE", expires_at=expires, claimed_by=""))
+                else:
                     made.append(share)
                     results.append(share.to_result())
         except AirError:
@@ -328,10 +333,7 @@ class AirImageShareModule(AirModule):
                     self.warn("could not revoke the share %s created before the failure: %s" % (share.id, exc))
             self.result.update(changed=False, actions=[])  # rolled back: the shares are as they were
             raise
-        if self.check_mode:
-            return [dict(id=None, image=image.id, image_name=image.name, image_version=image.version, target_org=org,
-                         state="ACTIVE", expires_at=expires, claimed_by="") for org, expires in to_create]
-        return results
+        return results, created
 
     # ---------------------------------------------------------------- claiming
     def claim(self):

@@ -279,7 +279,6 @@ failure:
            message: the presigned URL for part 3 has expired, image_id: 935b994e-9e1e-4d85-9275-10f7b3111cd9}
 """
 
-from ansible_collections.nvidia.air.plugins.module_utils._diff import DifferenceTracker
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._files import check_checksum, check_source
 from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image
@@ -317,9 +316,9 @@ class AirImageUploadModule(AirModule):
         check_checksum(p["checksum"])
         if p["workers"] < 1:
             raise AirInputError("workers must be at least 1", step="check options")
-        if not 0 <= p["progress_interval"] < float("inf"):  # NaN fails both comparisons
-            raise AirInputError("progress_interval must be 0 or more seconds, got %s" % p["progress_interval"],
-                                step="check options")
+        if not 0 <= p["progress_interval"] <= self.max_seconds:  # NaN fails both comparisons
+            raise AirInputError("progress_interval must be 0 or more seconds, at most %d (got %s)"
+                                % (self.max_seconds, p["progress_interval"]), step="check options")
         self.uploader = ImageUploader(
             self.client, workers=p["workers"], part_timeout=p["part_timeout"], hash_cache=p["hash_cache"],
             progress_file=p["progress_file"], warn=self.warn)
@@ -356,11 +355,8 @@ class AirImageUploadModule(AirModule):
 
     def adopted(self, image):
         """Another run uploaded this very file while this one waited: this task changed nothing itself."""
-        self.result["actions"][-1] = ("another run uploaded %s into image %s while this run waited; nothing was "
-                                      "sent" % (self.params["src"], image.label))
-        if len(self.result["actions"]) == 1:  # no clear-upload of ours before it either
-            self.result["changed"] = False
-            self.diff = DifferenceTracker()
+        self.take_back_last_change("another run uploaded %s into image %s while this run waited; nothing was sent"
+                                   % (self.params["src"], image.label))
 
     def replace(self, image, sha256, size):
         if self.params["on_mismatch"] == "fail":

@@ -94,8 +94,8 @@ def tree_rss_kib(pid):
     return total
 
 
-def module_processes():
-    """Processes of the module or its async wrapper still alive on this host."""
+def module_processes(remote_tmp):
+    """Processes of the module or its async wrapper still alive, of the runs whose remote tmp is ``remote_tmp``."""
     found = []
     for cmdline in glob.glob("/proc/[0-9]*/cmdline"):
         try:
@@ -103,25 +103,43 @@ def module_processes():
                 text = handle.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if "AnsiballZ_air_image_upload" in text or ("async_wrapper" in text and "air_image_upload" in text):
+        if str(remote_tmp) in text and "air_image_upload" in text:
             found.append(text)
     return found
 
 
 @pytest.fixture
-def workspace(tmp_path, held_emulator):
-    """Scratch dirs the runs must leave empty, the environment pointing at them, and a file to upload."""
+def workspace(tmp_path):
+    """Scratch dirs the runs must leave empty, the environment pointing at them, and a file to upload.
+
+    The tests set ``AIR_API_URL`` to the emulator they use: the soak tests hold validation on
+    ``held_emulator``; the others use the session's ``emulator`` (validation in 0.2 s).
+    """
     dirs = {name: tmp_path / name for name in ("async", "remote-tmp", "cache")}
     for path in dirs.values():
         path.mkdir()
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(dirs["cache"]),
                ANSIBLE_ASYNC_DIR=str(dirs["async"]), ANSIBLE_REMOTE_TMP=str(dirs["remote-tmp"]),
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
-               ANSIBLE_PYTHON_INTERPRETER=sys.executable, AIR_API_URL=held_emulator.url, AIR_API_TOKEN=DEMO_TOKEN,
+               ANSIBLE_PYTHON_INTERPRETER=sys.executable, AIR_API_TOKEN=DEMO_TOKEN,
                ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="true")
     local = write_random_file(str(tmp_path / "disk.qcow2"), 3 * CHUNK_SIZE + 1234)
-    held_emulator.reset()
     return tmp_path, dirs, env, local
+
+
+@pytest.fixture
+def soak_workspace(workspace, held_emulator):
+    tmp_path, dirs, env, local = workspace
+    held_emulator.reset()
+    return tmp_path, dirs, dict(env, AIR_API_URL=held_emulator.url), local
+
+
+@pytest.fixture
+def quick_workspace(workspace, emulator):
+    tmp_path, dirs, env, local = workspace
+    emulator.clear_faults()
+    yield tmp_path, dirs, dict(env, AIR_API_URL=emulator.url), local
+    emulator.clear_faults()
 
 
 def _playbook(tmp_path, tasks, name="play.yml"):
@@ -148,18 +166,21 @@ def _create_image(emulator, name):
     return answer.json()
 
 
-def _release_validation(emulator):
+def _release_validation(emulator, name):
+    """Let the held validation of image ``name`` run, once its upload is complete."""
+    (image,) = emulator.api("GET", "images", params={"name": name}).json()["results"]
+    emulator.wait_for(image["id"], "VALIDATING", timeout=120)
     emulator.advance_clock(HELD_VALIDATION + 10)
     emulator.admin("POST", "jobs/run")
 
 
-def _soak(run, emulator):
+def _soak(run, emulator, name):
     """Hold the task in VALIDATING for SOAK_POLLS progress lines; return RSS early and late."""
     run.wait_for_lines(300)
     early = tree_rss_kib(run.proc.pid)
     run.wait_for_lines(SOAK_POLLS)
     late = tree_rss_kib(run.proc.pid)
-    _release_validation(emulator)
+    _release_validation(emulator, name)
     print("controller RSS after 300 polls %d KiB, after %d polls %d KiB" % (early, SOAK_POLLS, late))
     return early, late
 
@@ -167,16 +188,16 @@ def _soak(run, emulator):
 def _assert_nothing_left(dirs, settle=15.0):
     """Nothing of the upload remains once its async wrapper has exited (it may take a moment to)."""
     deadline = time.monotonic() + settle
-    while (module_processes() or os.listdir(dirs["remote-tmp"])) and time.monotonic() < deadline:
+    while (module_processes(dirs["remote-tmp"]) or os.listdir(dirs["remote-tmp"])) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert module_processes() == []
+    assert module_processes(dirs["remote-tmp"]) == []
     assert os.listdir(dirs["async"]) == [], "async job files left behind"
     assert os.listdir(dirs["remote-tmp"]) == [], "remote temporary directories left behind"
     assert glob.glob(str(dirs["cache"] / "uploads" / "*")) == [], "upload journal left behind"
 
 
-def test_soak_one_module_task_through_2000_progress_polls(held_emulator, workspace):
-    tmp_path, dirs, env, local = workspace
+def test_soak_one_module_task_through_2000_progress_polls(held_emulator, soak_workspace):
+    tmp_path, dirs, env, local = soak_workspace
     image = _create_image(held_emulator, "soak-module")
     held_emulator.add_fault(action="delay", delay=0.3, method="PUT", path="/_s3/", count=0)
     playbook = _playbook(tmp_path, [{
@@ -185,7 +206,7 @@ def test_soak_one_module_task_through_2000_progress_polls(held_emulator, workspa
                                         "progress_interval": 0.01, "poll_interval": 0.5, "wait_timeout": 3600},
     }, _save("up", tmp_path / "up.json")])
     run = Run(playbook, env)
-    early, late = _soak(run, held_emulator)
+    early, late = _soak(run, held_emulator, "soak-module")
     code, output = run.finish()
     assert code == 0, output[-4000:]
     lines = run.progress_lines()
@@ -202,8 +223,8 @@ def test_soak_one_module_task_through_2000_progress_polls(held_emulator, workspa
     assert "maximum recursion" not in output
 
 
-def test_soak_the_image_release_role_through_2000_progress_polls(held_emulator, workspace):
-    tmp_path, dirs, env, local = workspace
+def test_soak_the_image_release_role_through_2000_progress_polls(held_emulator, soak_workspace):
+    tmp_path, dirs, env, local = soak_workspace
     held_emulator.add_fault(action="delay", delay=0.3, method="PUT", path="/_s3/", count=0)
     playbook = _playbook(tmp_path, [{
         "name": "Release", "ansible.builtin.include_role": {"name": "nvidia.air.image_release"},
@@ -213,7 +234,7 @@ def test_soak_the_image_release_role_through_2000_progress_polls(held_emulator, 
                  "image_release_validation_timeout": 3600},
     }, _save("image_release_result", tmp_path / "released.json")])
     run = Run(playbook, env)
-    early, late = _soak(run, held_emulator)
+    early, late = _soak(run, held_emulator, "soak-role")
     code, output = run.finish()
     assert code == 0, output[-4000:]
     assert len(run.progress_lines()) >= SOAK_POLLS + 1
@@ -225,10 +246,10 @@ def test_soak_the_image_release_role_through_2000_progress_polls(held_emulator, 
     _assert_nothing_left(dirs)
 
 
-def test_a_killed_background_upload_fails_the_task_within_two_intervals_and_resumes(held_emulator, workspace):
-    tmp_path, dirs, env, local = workspace
-    image = _create_image(held_emulator, "killed")
-    held_emulator.add_fault(action="delay", delay=1.0, method="PUT", path="/_s3/", part_numbers=[2, 3, 4], count=0)
+def test_a_killed_background_upload_fails_the_task_within_two_intervals_and_resumes(emulator, quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "killed-%s" % tmp_path.name[-6:])
+    emulator.add_fault(action="delay", delay=1.0, method="PUT", path="/_s3/", part_numbers=[2, 3, 4], count=0)
     interval = 0.5
     task = {"name": "Upload", "nvidia.air.air_image_upload": {
         "image": image["id"], "src": local.path, "workers": 1, "progress_interval": interval,
@@ -255,26 +276,23 @@ def test_a_killed_background_upload_fails_the_task_within_two_intervals_and_resu
     assert "the upload was interrupted" in output and "resumes the upload" in output
     assert noticed < 2 * interval + 5  # two intervals, plus ansible-playbook's own exit
     wait_until_gone = time.monotonic() + 10
-    while module_processes() and time.monotonic() < wait_until_gone:
+    while module_processes(dirs["remote-tmp"]) and time.monotonic() < wait_until_gone:
         time.sleep(0.1)
-    assert module_processes() == []  # nothing left running
-    held_emulator.clear_faults()
+    assert module_processes(dirs["remote-tmp"]) == []  # nothing left running
+    emulator.clear_faults()
 
     # The next run resumes from the parts already sent.
-    _release_later = threading.Timer(2.0, _release_validation, args=(held_emulator,))
-    _release_later.start()
     rerun = Run(_playbook(tmp_path, [dict(task, register="up"), _save("up", tmp_path / "again.json")],
                           name="again.yml"), env)
     code, output = rerun.finish()
-    _release_later.join()
     assert code == 0, output[-4000:]
     again = _saved(tmp_path / "again.json")
     assert again["upload"]["resumed"] is True and again["upload"]["parts_resumed"] >= 1
 
 
-def test_bad_progress_interval_and_the_plain_module_paths(held_emulator, workspace):
-    tmp_path, dirs, env, local = workspace
-    image = _create_image(held_emulator, "paths")
+def test_bad_progress_interval_and_the_plain_module_paths(emulator, quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "paths-%s" % tmp_path.name[-6:])
     base = {"image": image["id"], "src": local.path, "poll_interval": 0.2}
     playbook = _playbook(tmp_path, [
         {"name": "Negative interval", "nvidia.air.air_image_upload": dict(base, progress_interval=-1),
@@ -293,23 +311,20 @@ def test_bad_progress_interval_and_the_plain_module_paths(held_emulator, workspa
         {"name": "Clean the job",
          "ansible.builtin.async_status": {"jid": "{{ job.ansible_job_id }}", "mode": "cleanup"}},
     ])
-    releaser = threading.Timer(4.0, _release_validation, args=(held_emulator,))
-    releaser.start()
     code, output = Run(playbook, env).finish()
-    releaser.join()
     assert code == 0, output[-4000:]
     outcome = _saved(tmp_path / "outcome.json")
     assert "progress_interval must be 0 or more seconds" in outcome["negative"]
     assert "progress_interval must be 0 or more seconds" in outcome["endless"]
     assert outcome["predicted"] is True and outcome["jid"] is True
     assert LINE not in output  # check mode and the user's own async print no progress lines
-    image_now = held_emulator.api("GET", "images/%s" % image["id"]).json()
+    image_now = emulator.api("GET", "images/%s" % image["id"]).json()
     assert image_now["upload_status"] == "COMPLETE" and image_now["hash"] == local.sha256
 
 
-def test_delegate_to_and_become_reach_the_delegated_host(held_emulator, workspace):
-    tmp_path, dirs, env, local = workspace
-    image = _create_image(held_emulator, "delegated")
+def test_delegate_to_and_become_reach_the_delegated_host(emulator, quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "delegated-%s" % tmp_path.name[-6:])
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {
         # The task's own host cannot be reached: only the delegated host's connection can work.
@@ -321,10 +336,7 @@ def test_delegate_to_and_become_reach_the_delegated_host(held_emulator, workspac
         "name": "Upload on the staging host", "delegate_to": "stage", "become": True, "become_method": "su",
         "nvidia.air.air_image_upload": {"image": image["id"], "src": local.path, "progress_interval": 0.2,
                                         "poll_interval": 0.2}}]}]))
-    releaser = threading.Timer(3.0, _release_validation, args=(held_emulator,))
-    releaser.start()
     code, output = Run(str(path), env, ("-i", str(inventory))).finish()
-    releaser.join()
     assert code == 0, output[-4000:]
     assert "nvidia.air.air_image_upload [far]: uploaded" in output
     _assert_nothing_left(dirs)
