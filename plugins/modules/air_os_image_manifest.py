@@ -303,7 +303,7 @@ class AirOsImageManifestModule(AirModule):
         p = self.params
         if p["state"] == "absent":
             for option in MANIFEST_OPTIONS + ("purge_platforms",):
-                if p[option]:
+                if p[option] not in (None, False):
                     raise AirInputError("%s is not used with state: absent" % option, step="check options")
             return
         if p["os_type"] is not None and not p["os_type"].strip():
@@ -352,7 +352,7 @@ class AirOsImageManifestModule(AirModule):
                                 image_id=image.id)
         fields = dict(self.desired(), os_type=p["os_type"])
         fields.setdefault("platforms", {})
-        self.check_pins(p["os_type"], fields["platforms"])
+        self.check_pins(image, p["os_type"], fields["platforms"])
         try:
             manifest = self.change("created the OS image manifest of image %s (%s: %s)"
                                    % (image.label, p["os_type"], ", ".join(sorted(fields["platforms"])) or "no models"),
@@ -368,8 +368,10 @@ class AirOsImageManifestModule(AirModule):
         for field in sorted(fields):
             self.diff.add(field, None, fields[field])
         if manifest is None:  # check mode: what the API would return
-            manifest = OSImageManifest(dict(dict.fromkeys(("id", "created", "modified", "creator")), image=image.id,
-                                            os_template_partition=None, capabilities={}, **fields))
+            predicted = dict(dict.fromkeys(("id", "created", "modified", "creator", "os_template_partition")),
+                             image=image.id, capabilities={})
+            predicted.update(fields)
+            manifest = OSImageManifest(predicted)
         return manifest
 
     def update(self, image, current):
@@ -383,7 +385,7 @@ class AirOsImageManifestModule(AirModule):
         if not changes:
             return current
         if "platforms" in changes:
-            self.check_pins(current.os_type, changes["platforms"][1])
+            self.check_pins(image, current.os_type, changes["platforms"][1])
         for field, (before, after) in sorted(changes.items()):
             self.diff.add(field, before, after)
         fields = dict((field, after) for field, (_before, after) in changes.items())
@@ -392,16 +394,16 @@ class AirOsImageManifestModule(AirModule):
                               lambda: self.client.manifests.update(current, fields, image))
         return updated or OSImageManifest(dict(current.data, **fields))
 
-    def check_pins(self, os_type, platforms):
+    def check_pins(self, image, os_type, platforms):
         """Refuse an unknown os_type, model or version before anything is written."""
         catalogue = self.client.manifests.catalogue(os_type)
         if catalogue.is_empty:
             raise AirInputError("unknown os_type %r: the Air catalogue has no platform information or OS templates "
                                 "for it (known: %s)" % (os_type, ", ".join(self.client.manifests.os_types()) or "none"),
-                                step="check pins")
+                                step="check pins", image=image.label, image_id=image.id)
         errors = catalogue.pin_errors(platforms)
         if errors:
-            raise AirInputError("; ".join(errors), step="check pins")
+            raise AirInputError("; ".join(errors), step="check pins", image=image.label, image_id=image.id)
 
     # ------------------------------------------------------------------- absent
     def absent(self, image, current):
