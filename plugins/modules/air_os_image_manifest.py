@@ -389,9 +389,8 @@ class AirOsImageManifestModule(AirModule):
         for field, (before, after) in sorted(changes.items()):
             self.diff.add(field, before, after)
         fields = dict((field, after) for field, (_before, after) in changes.items())
-        updated = self.change("updated %s of the OS image manifest of image %s" % (", ".join(sorted(changes)),
-                                                                                  image.label),
-                              lambda: self.client.manifests.update(current, fields, image))
+        action = "updated %s of the OS image manifest of image %s" % (", ".join(sorted(changes)), image.label)
+        updated = self.change(action, lambda: self.client.manifests.update(current, fields, image))
         return updated or OSImageManifest(dict(current.data, **fields))
 
     def check_pins(self, image, os_type, platforms):
