@@ -10,8 +10,8 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
-from ansible_collections.nvidia.air.plugins.module_utils._models import manifest_changes
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirInputError
+from ansible_collections.nvidia.air.plugins.module_utils._models import OSImageManifest, manifest_changes
 from ansible_collections.nvidia.air.plugins.modules.air_os_image_manifest import (
     AirOsImageManifestModule,
     parse_capabilities,
@@ -19,6 +19,7 @@ from ansible_collections.nvidia.air.plugins.modules.air_os_image_manifest import
 )
 from ansible_collections.nvidia.air.tests.unit.plugins.modules.air_module_helpers import (
     StubClient,
+    StubManifests,
     image,
     make_module,
     manifest,
@@ -216,3 +217,35 @@ def test_absent_without_image_or_manifest_changes_nothing(capsys):
     result = run_module(AirOsImageManifestModule, dict(IMAGE, state="absent"), capsys,
                         client=StubClient([uploaded()]))
     assert result["changed"] is False and result["manifest"] is None
+
+
+class _RacingManifests(StubManifests):
+    """Another run creates the manifest between this run's lookup and its POST (the API answers 400)."""
+
+    def __init__(self, theirs, calls):
+        super(_RacingManifests, self).__init__([], calls)
+        self._theirs = theirs
+
+    def create(self, image, fields):
+        self._calls.append(("create_manifest", image.id))
+        self._manifests.append(self._theirs)
+        raise AirApiError("Image %s already has an OS image manifest (%s)" % (image.id, self._theirs.id), status=400,
+                          step="create manifest")
+
+    def update(self, manifest, fields, image=None):
+        self._calls.append(("update_manifest", manifest.id, fields))
+        return OSImageManifest(dict(manifest.data, **fields))
+
+
+def test_a_manifest_another_run_just_created_is_adopted_and_updated(capsys):
+    target = uploaded()
+    theirs = manifest(image=target.id, platforms={"SN3700": PIN_3700})
+    client = StubClient([target])
+    client.manifests = _RacingManifests(theirs, client.calls)
+    args = dict(IMAGE, os_type="cumulus-linux", platforms={"SN5600": PIN_5600})
+    result = run_module(AirOsImageManifestModule, args, capsys, client=client)
+    assert result["changed"] is True
+    assert result["actions"] == ["updated platforms of the OS image manifest of image %s" % target.label]
+    assert "created by another run at the same time; using it" in str(result["warnings"])
+    assert result["manifest"]["platforms"] == {"SN3700": PIN_3700, "SN5600": PIN_5600}
+    assert [call[0] for call in client.calls if call[0].endswith("_manifest")] == ["create_manifest", "update_manifest"]
