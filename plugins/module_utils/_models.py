@@ -4,7 +4,7 @@
 
 # This module is private to the nvidia.air collection and may change without notice.
 
-"""Image, ImageShare and MinimumResources: API JSON in, Ansible results out."""
+"""Image, ImageShare, OSImageManifest and MinimumResources: API JSON in, Ansible results out."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -41,6 +41,14 @@ SHARE_FIELDS = (
     "id", "created", "modified", "image", "image_name", "image_version", "source_org_display_name",
     "target_org_display_name", "target_org", "claimed_by", "state", "expires_at",
 )
+MANIFEST_FIELDS = (
+    "id", "created", "modified", "image", "os_type", "creator", "os_template_partition", "capabilities", "platforms",
+)
+# The two pins of each hardware model in a manifest's ``platforms`` (nv-air-sdk 1.9.0 ``OSImageManifestPlatform``;
+# null = not pinned).
+PIN_KEYS = ("platform_information_version", "os_template_version")
+# Capability keys the Air API accepts (nv-air-sdk 1.9.0 ``OSImageCapabilities``); it refuses any other key.
+CAPABILITY_KEYS = ("vsock",)
 SECRET_FIELDS = frozenset(("default_password",))
 # Lists whose order carries no meaning are compared as sets.
 SET_FIELDS = frozenset(("emulation_type",))
@@ -154,6 +162,43 @@ class ImageShare(_Model):
 
     def __repr__(self):
         return "ImageShare(%s -> %s, state=%r)" % (self.id, self.target_org, self.state)
+
+
+class OSImageManifest(_Model):
+    """An OS image manifest: the hardware models one image runs on, with their pins (``manifests/os-images/``)."""
+
+    FIELDS = MANIFEST_FIELDS
+
+    def to_result(self):
+        return dict((name, self.data.get(name)) for name in MANIFEST_FIELDS)
+
+    def __repr__(self):
+        return "OSImageManifest(%s of image %s, os_type=%r)" % (self.id, self.image, self.os_type)
+
+
+def manifest_changes(current, desired, purge_platforms=False):
+    """Fields of ``desired`` (None = leave alone) that differ from the manifest ``current``.
+
+    Returns ``{field: (before, after)}`` where ``after`` is the whole value to
+    PATCH (the API replaces ``platforms`` and ``capabilities`` whole). The
+    models in ``desired["platforms"]`` are compared one by one; the other
+    models are kept unless ``purge_platforms``. ``capabilities`` is the
+    complete set.
+    """
+    changes = {}
+    for field in ("platforms", "capabilities", "os_template_partition"):
+        wanted, have = desired.get(field), current.data.get(field)
+        if wanted is None:
+            continue
+        if field in ("platforms", "capabilities"):
+            have = have or {}
+        if field == "platforms":
+            merged = {} if purge_platforms else dict(have)
+            merged.update(wanted)
+            wanted = merged
+        if wanted != have:
+            changes[field] = (have, wanted)
+    return changes
 
 
 def _normalise(field, value):

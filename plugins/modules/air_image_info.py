@@ -15,6 +15,7 @@ description:
   - Returns the NVIDIA Air images visible to the API token (your organization's images and published ones),
     one by O(id) or filtered like the Air API's image list.
   - With O(shares=true) also returns the shares your organization created.
+  - With O(manifests=true) also returns the OS image manifest of each image.
   - Never changes anything. No match is an empty list, not an error.
 author:
   - NVIDIA Air collection contributors (!UNKNOWN)
@@ -85,9 +86,16 @@ options:
   share_target_org:
     description: With O(shares=true), only shares to this organization (NGC org name).
     type: str
+  manifests:
+    description:
+      - Also return each image's OS image manifest, in C(manifest) of every item of RV(images) (null for an image
+        without one).
+    type: bool
+    default: false
 seealso:
   - module: nvidia.air.air_image
   - module: nvidia.air.air_image_share
+  - module: nvidia.air.air_os_image_manifest
 """
 
 EXAMPLES = r"""
@@ -119,6 +127,17 @@ EXAMPLES = r"""
     share_image: "{{ image_id }}"
     share_state: ACTIVE
   register: shared
+
+- name: An image with the hardware models it runs on
+  nvidia.air.air_image_info:
+    name: cumulus-vx
+    version: 5.16.0
+    manifests: true
+  register: found
+
+- name: Show the models
+  ansible.builtin.debug:
+    msg: "{{ found.images[0].manifest.platforms | default({}, true) | list }}"
 """
 
 RETURN = r"""
@@ -126,6 +145,8 @@ images:
   description:
     - Matching images (C(default_password) is C(********)); empty when nothing matches.
     - The keys are those of RV(nvidia.air.air_image#module:image).
+    - With O(manifests=true), also C(manifest), the keys of RV(nvidia.air.air_os_image_manifest#module:manifest)
+      (null when the image has no manifest).
   returned: always
   type: list
   elements: dict
@@ -188,6 +209,7 @@ class AirImageInfoModule(AirModule):
         share_image=dict(type="str"),
         share_state=dict(type="str", choices=["ACTIVE", "CLAIMED", "EXPIRED"]),
         share_target_org=dict(type="str"),
+        manifests=dict(type="bool", default=False),
     )
 
     def check_options(self):
@@ -206,6 +228,10 @@ class AirImageInfoModule(AirModule):
             filters = dict((f, p[f]) for f in IMAGE_FILTERS if p[f] is not None)
             images = self.client.images.list(max_items=p["limit"], **filters)
         self.result["images"] = [image.to_result() for image in images]
+        if p["manifests"]:
+            by_image = self.client.manifests.by_image([image.id for image in images])
+            for result in self.result["images"]:
+                result["manifest"] = by_image[result["id"]].to_result() if result["id"] in by_image else None
         if p["shares"]:
             filters = dict(image=p["share_image"], state=p["share_state"], target_org=p["share_target_org"])
             shares = self.client.shares.list(**dict((k, v) for k, v in filters.items() if v is not None))

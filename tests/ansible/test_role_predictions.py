@@ -50,8 +50,16 @@ def _release(tmp_path, env, variables, check, label):
     return json.loads(result_file.read_text())
 
 
-@pytest.mark.parametrize("publish,share_with", [(True, ["partner-org"]), (False, []), (True, [])])
-def test_check_mode_predicts_every_step_of_a_new_release_through_a_symlink(emulator, tmp_path, publish, share_with):
+def _manifest(os_template_version):
+    return {"os_type": "cumulus-linux", "platforms": {
+        "SN3700": {"platform_information_version": "1.1", "os_template_version": os_template_version},
+        "SN5600": {"platform_information_version": "1.0", "os_template_version": "5.11"}}}
+
+
+@pytest.mark.parametrize("publish,share_with,manifest", [(True, ["partner-org"], True), (False, [], False),
+                                                         (True, [], False)])
+def test_check_mode_predicts_every_step_of_a_new_release_through_a_symlink(emulator, tmp_path, publish, share_with,
+                                                                           manifest):
     disk = tmp_path / "disk.qcow2"
     disk.write_bytes(os.urandom(6 * 1024 * 1024))
     (tmp_path / "disk-link.qcow2").symlink_to(disk)
@@ -65,6 +73,8 @@ def test_check_mode_predicts_every_step_of_a_new_release_through_a_symlink(emula
         "image_release_publish": publish, "image_release_publish_name": name + "-catalog",
         "image_release_share_with": share_with, "image_release_progress_interval": 1,
     }
+    if manifest:
+        variables["image_release_os_image_manifest"] = _manifest("5.11")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(tmp_path / "cache"),
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
     try:
@@ -74,12 +84,22 @@ def test_check_mode_predicts_every_step_of_a_new_release_through_a_symlink(emula
         assert predicted["image_id"] is None
         assert predicted["changed"] == done["changed"], (predicted["changed"], done["changed"])
         assert done["changed"] == {"image": True, "upload": True, "publish": publish, "share": bool(share_with),
-                                   "any": True}
+                                   "manifest": manifest, "any": True}
         assert done["upload_status"] == "COMPLETE"
+        assert (done["manifest"] or {}).get("platforms") == (variables.get("image_release_os_image_manifest") or
+                                                             {}).get("platforms")
         # And a check-mode run of the released image predicts no change, like the real re-run.
         again_predicted = _release(tmp_path, env, variables, check=True, label="check-again")
         again = _release(tmp_path, env, variables, check=False, label="again")
         assert again_predicted["changed"] == again["changed"] == dict.fromkeys(done["changed"], False)
+        if manifest:  # one changed pin of the uploaded image: the manifest module itself predicts it
+            variables["image_release_os_image_manifest"] = _manifest("5.9")
+            pin_predicted = _release(tmp_path, env, variables, check=True, label="check-pin")
+            assert pin_predicted["manifest"]["platforms"]["SN3700"]["os_template_version"] == "5.9"
+            pin = _release(tmp_path, env, variables, check=False, label="pin")
+            assert pin_predicted["changed"] == pin["changed"] == dict(dict.fromkeys(done["changed"], False),
+                                                                      manifest=True, any=True)
+            assert pin["manifest"]["platforms"] == pin_predicted["manifest"]["platforms"]
     finally:
         for image in emulator.api("GET", "images", params={"search": name}).json()["results"]:
             if image["published"]:

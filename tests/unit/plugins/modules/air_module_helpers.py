@@ -29,7 +29,8 @@ except ImportError:  # ansible-core < 2.19
         with mock.patch.object(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}))):
             yield
 
-from ansible_collections.nvidia.air.plugins.module_utils._models import Image
+from ansible_collections.nvidia.air.plugins.module_utils._api_manifests import Catalogue
+from ansible_collections.nvidia.air.plugins.module_utils._models import Image, OSImageManifest
 
 CONNECTION = {"api_url": "https://air.example.com", "api_token": "nvapi-unit-test-token"}
 
@@ -108,10 +109,52 @@ class StubImages(_ReadOnly):
         raise AssertionError("images.get(%r): not in the stub" % image_id)
 
 
-class StubClient(_ReadOnly):
-    """Lookups from ``images``; any other call fails the test."""
+def manifest(**fields):
+    data = {
+        "id": "d55a035b-6151-4f21-b3a1-ea47fde5e6cc", "created": "2026-11-29T16:39:19.971552Z",
+        "modified": "2026-11-29T16:39:19.971552Z", "image": "935b994e-9e1e-4d85-9275-10f7b3111cd9",
+        "os_type": "cumulus-linux", "creator": "user@example.com", "os_template_partition": None, "capabilities": {},
+        "platforms": {"SN3700": {"platform_information_version": "1.1", "os_template_version": "5.11"}},
+    }
+    data.update(fields)
+    return OSImageManifest(data)
 
-    def __init__(self, images=()):
+
+# A catalogue like the emulator's seeded one: (os_type, model, platform_information_version) and
+# (os_type, os_template_version).
+PLATFORM_INFORMATION = [
+    {"os_type": os_type, "model": model, "platform_information_version": version}
+    for os_type, model, version in (("cumulus-linux", "SN3700", "1.0"), ("cumulus-linux", "SN3700", "1.1"),
+                                    ("cumulus-linux", "SN5600", "1.0"), ("sonic", "SN4700", "1.0"))
+]
+OS_TEMPLATES = [{"os_type": os_type, "os_template_version": version}
+                for os_type, version in (("cumulus-linux", "5.9"), ("cumulus-linux", "5.11"), ("sonic", "202405"))]
+
+
+class StubManifests(_ReadOnly):
+    def __init__(self, manifests, calls):
+        super(StubManifests, self).__init__("manifests")
+        self._manifests, self._calls = manifests, calls
+
+    def for_image(self, image_id, step=None):
+        self._calls.append(("manifest_for_image", image_id))
+        found = [m for m in self._manifests if m.image == image_id]
+        return found[0] if found else None
+
+    def catalogue(self, os_type):
+        self._calls.append(("catalogue", os_type))
+        return Catalogue(os_type, PLATFORM_INFORMATION, OS_TEMPLATES)
+
+    def os_types(self):
+        self._calls.append(("os_types",))
+        return sorted(set(r["os_type"] for r in PLATFORM_INFORMATION + OS_TEMPLATES))
+
+
+class StubClient(_ReadOnly):
+    """Lookups from ``images`` and ``manifests``; any other call fails the test."""
+
+    def __init__(self, images=(), manifests=()):
         super(StubClient, self).__init__("client")
         self.calls = []
         self.images = StubImages(list(images), self.calls)
+        self.manifests = StubManifests(list(manifests), self.calls)
