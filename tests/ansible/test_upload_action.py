@@ -340,3 +340,29 @@ def test_delegate_to_and_become_reach_the_delegated_host(emulator, quick_workspa
     assert code == 0, output[-4000:]
     assert "nvidia.air.air_image_upload [far]: uploaded" in output
     _assert_nothing_left(dirs)
+
+
+def test_a_lost_controller_leaves_the_upload_running_and_the_next_run_picks_it_up(emulator, quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "lost-%s" % tmp_path.name[-6:])
+    # Part 3 takes 15 s: the orphaned job is surely still sending it when the next run starts.
+    emulator.add_fault(action="delay", delay=15, method="PUT", path="/_s3/", part_numbers=[3], count=1)
+    task = {"name": "Upload", "register": "up", "nvidia.air.air_image_upload": {
+        "image": image["id"], "src": local.path, "workers": 1, "progress_interval": 0.2, "poll_interval": 0.2}}
+    first = Run(_playbook(tmp_path, [task]), env)
+    first.wait_for_lines(2)
+    first.proc.send_signal(signal.SIGKILL)  # the controller is gone; the job on the host is not
+    first.finish()
+    assert module_processes(dirs["remote-tmp"]), "the background upload should outlive its controller"
+
+    again = Run(_playbook(tmp_path, [task, _save("up", tmp_path / "again.json")], name="again.yml"), env)
+    code, output = again.finish()
+    assert code == 0, output[-4000:]
+    result = _saved(tmp_path / "again.json")
+    # The second run waited for the first one's upload on this host and found the file there.
+    assert result["changed"] is False and result["image"]["hash"] == local.sha256
+    assert "another run on this host is uploading into image" in output  # the warning says why it waits
+    assert LINE + "another run uploaded this file into image" in output  # and the summary what it found
+    assert result["upload"]["adopted"] is True and result["upload"]["bytes_uploaded"] == 0
+    emulator.clear_faults()
+    _assert_nothing_left(dirs)
