@@ -97,20 +97,21 @@ def test_the_table_has_at_least_30_pairs():
 
 @pytest.mark.parametrize("older, newer", OLDER_NEWER)
 def test_older_before_newer(older, newer):
-    assert Version(older) < Version(newer)
-    assert Version(newer) > Version(older)
-    assert Version(older) <= Version(newer) and not Version(older) >= Version(newer)
-    assert Version(older) != Version(newer)
+    old, new = Version(older), Version(newer)
+    assert (old < new, old <= new, old == new, old >= new, old > new, old != new) == (True, True, False, False, False,
+                                                                                      True)
+    assert (new > old, new >= old) == (True, True)
     assert compare_versions(older, newer) == -1
     assert compare_versions(newer, older) == 1
 
 
-@pytest.mark.parametrize("left, right", EQUAL)
-def test_equal_versions(left, right):
-    assert Version(left) == Version(right)
-    assert hash(Version(left)) == hash(Version(right))
-    assert compare_versions(left, right) == 0 and compare_versions(right, left) == 0
-    assert not Version(left) < Version(right) and not Version(left) > Version(right)
+@pytest.mark.parametrize("one, other", EQUAL)
+def test_equal_versions(one, other):
+    first, second = Version(one), Version(other)
+    assert (first < second, first <= second, first == second, first >= second, first > second, first != second) == (
+        False, True, True, True, False, False)
+    assert hash(first) == hash(second)
+    assert compare_versions(one, other) == 0 and compare_versions(other, one) == 0
 
 
 def test_the_order_is_consistent_over_every_version_in_the_table():
