@@ -240,6 +240,13 @@ def label(image):
     return "%s %s" % (image.name, image.version)
 
 
+def held_by(entry):
+    """``name version (node leaf01, node spine01)`` for a ``protected`` entry."""
+    holders = ", ".join("%s %s" % (i.get("type", "object"), i.get("name") or i.get("id", "?"))
+                        for i in entry["protected_instances"])
+    return "%s %s (%s)" % (entry["name"], entry["version"], holders or "the API named no objects")
+
+
 def plan(images, keep, keep_days=None, keep_versions=(), now=None):
     """Which images stay: ``(kept, candidates)``.
 
@@ -337,14 +344,13 @@ class AirImageRetentionModule(AirModule):
             elif image.published or image.upload_status == "PUBLISHING":
                 self.unpublish(self.settled(image), wait=p["wait"], found=image)
         self.record_diff(images, published_before)
-        if self.result["protected"] and p["fail_on_protected"]:
-            raise AirApiError(
-                "%d image(s) not deleted because they are in use: %s" % (len(self.result["protected"]), "; ".join(
-                    "%s %s (%s)" % (entry["name"], entry["version"], ", ".join(
-                        "%s %s" % (i.get("type", "object"), i.get("name") or i.get("id", "?"))
-                        for i in entry["protected_instances"]) or "no details")
-                    for entry in self.result["protected"])),
-                step="retention", hint="fail_on_protected is true")
+        protected = self.result["protected"]
+        if protected and p["fail_on_protected"]:
+            raise AirProtectedError(
+                "%d image(s) not deleted because they are in use: %s"
+                % (len(protected), "; ".join(held_by(entry) for entry in protected)), step="retention",
+                protected_instances=[i for entry in protected for i in entry["protected_instances"]],
+                hint="fail_on_protected is true")
 
     def record_diff(self, images, published_before):
         if not self.result["changed"]:
