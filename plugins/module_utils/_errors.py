@@ -144,6 +144,23 @@ class AirNotFoundError(AirApiError):
     """404 from the Air API."""
 
 
+class AirProtectedError(AirApiError):
+    """400 ``PROTECTED``: the API refuses to delete an object that others still reference.
+
+    ``protected_instances`` is the API's list of those objects (for an image in use, for example the
+    simulation nodes running it; empty when the API gives none, e.g. for a published image).
+    """
+
+    def __init__(self, message, protected_instances=None, **kwargs):
+        self.protected_instances = list(protected_instances or [])
+        super(AirProtectedError, self).__init__(message, **kwargs)
+
+    def to_failure(self):
+        failure = super(AirProtectedError, self).to_failure()
+        failure["protected_instances"] = self.protected_instances
+        return failure
+
+
 class AirStorageError(AirError):
     """A presigned-URL part upload was refused by the storage endpoint."""
 

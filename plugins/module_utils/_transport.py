@@ -41,6 +41,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirConnectionError,
     AirInputError,
     AirNotFoundError,
+    AirProtectedError,
     AirTlsError,
     redact,
     redact_url,
@@ -84,9 +85,15 @@ def error_from_response(response, step, image=None, image_id=None):
         hint = "Check api_token / %s" % TOKEN_ENV
     elif status == 403:
         hint = "The token is valid but not allowed to do this (scope or ownership)"
+    extra = {}
+    if status == 400 and isinstance(body, dict) and body.get("type") == "PROTECTED":
+        cls = AirProtectedError
+        instances = body.get("protected_instances")
+        instances = instances if isinstance(instances, list) else []
+        extra["protected_instances"] = [i for i in instances if isinstance(i, dict)]
     error = cls(str(detail), step=step, status=status, detail=detail, field_errors=fields,
                 request_id=request_id, image=image, image_id=image_id, hint=hint,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")))
+                retry_after=parse_retry_after(response.headers.get("Retry-After")), **extra)
     error.body = body if isinstance(body, dict) else {}
     return error
 

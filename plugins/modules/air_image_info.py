@@ -70,8 +70,33 @@ options:
       separated by commas.
     type: str
   limit:
-    description: Return at most this many images (all pages are read otherwise).
+    description:
+      - Return at most this many images (all pages are read otherwise).
+      - With O(sort) or O(latest), every page is read and the limit applies to the sorted result.
     type: int
+  sort:
+    description:
+      - Sort the images the API returned (after its filters) by C(version), C(created) or C(name); C(-) in
+        front sorts descending, so V(-version) lists the newest version first.
+      - V(version) uses the collection's version order, not the text order of the API's O(ordering). Numbers
+        compare as numbers (C(5.9.0) < C(5.16.0) < C(5.100.0), C(202505) < C(202511)), a C(v) in front does
+        not count (C(v2) = C(2)), pre-releases come before their release (C(1.0.0-rc1) < C(1.0.0)), and
+        images of equal versions are ordered by C(created). The image guide lists the whole order.
+      - V(name) sorts by name, then by the version order; V(created) by creation time, then by version.
+      - Cannot be combined with O(ordering).
+    type: str
+    choices: [version, -version, created, -created, name, -name]
+  latest:
+    description:
+      - Return only the newest image of each name by the version order (see O(sort); C(created) breaks ties),
+        for example the newest uploaded C(cumulus-vx) with O(name=cumulus-vx), O(upload_status=COMPLETE) and
+        O(is_owned_by_client=true).
+      - Applies after the API's filters (O(name), O(search), O(published), O(upload_status),
+        O(is_owned_by_client) and the others), so it picks the newest of what they match. Images of the same
+        name in other organizations count unless O(is_owned_by_client) is set.
+      - The images keep the API's order unless O(sort) is set.
+    type: bool
+    default: false
   shares:
     description: Also return the shares your organization created, in RV(shares).
     type: bool
@@ -119,6 +144,20 @@ EXAMPLES = r"""
   until: info.images[0].upload_status == 'COMPLETE'
   retries: 60
   delay: 10
+
+- name: The newest uploaded cumulus-vx of my organization, by version (5.100.0 after 5.16.0)
+  nvidia.air.air_image_info:
+    name: cumulus-vx
+    upload_status: COMPLETE
+    is_owned_by_client: true
+    latest: true
+  register: newest
+
+- name: Every version of an image family, newest first
+  nvidia.air.air_image_info:
+    search: cumulus
+    sort: -version
+  register: family
 
 - name: Live shares of an image (the ids are the claim codes)
   nvidia.air.air_image_info:
@@ -181,6 +220,7 @@ failure:
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError, AirNotFoundError
 from ansible_collections.nvidia.air.plugins.module_utils._module import AirModule
+from ansible_collections.nvidia.air.plugins.module_utils._versions import SORT_CHOICES, latest_per_name, sort_images
 
 IMAGE_FILTERS = ("name", "version", "cpu_arch", "creator", "includes_air_agent", "provider", "published",
                  "upload_status", "hash", "is_owned_by_client", "search", "ordering")
@@ -205,12 +245,15 @@ class AirImageInfoModule(AirModule):
         search=dict(type="str"),
         ordering=dict(type="str"),
         limit=dict(type="int"),
+        sort=dict(type="str", choices=list(SORT_CHOICES)),
+        latest=dict(type="bool", default=False),
         shares=dict(type="bool", default=False),
         share_image=dict(type="str"),
         share_state=dict(type="str", choices=["ACTIVE", "CLAIMED", "EXPIRED"]),
         share_target_org=dict(type="str"),
         manifests=dict(type="bool", default=False),
     )
+    module_kwargs = dict(mutually_exclusive=[["ordering", "sort"]])
 
     def check_options(self):
         if self.params["limit"] is not None and self.params["limit"] < 1:
@@ -226,7 +269,8 @@ class AirImageInfoModule(AirModule):
                 images = []
         else:
             filters = dict((f, p[f]) for f in IMAGE_FILTERS if p[f] is not None)
-            images = self.client.images.list(max_items=p["limit"], **filters)
+            ordered_here = p["sort"] or p["latest"]
+            images = self.ordered(self.client.images.list(max_items=None if ordered_here else p["limit"], **filters))
         self.result["images"] = [image.to_result() for image in images]
         if p["manifests"]:
             by_image = self.client.manifests.by_image([image.id for image in images])
@@ -236,6 +280,17 @@ class AirImageInfoModule(AirModule):
             filters = dict(image=p["share_image"], state=p["share_state"], target_org=p["share_target_org"])
             shares = self.client.shares.list(**dict((k, v) for k, v in filters.items() if v is not None))
             self.result["shares"] = [share.to_result() for share in shares]
+
+    def ordered(self, images):
+        """``latest`` and ``sort`` on what the API returned, then ``limit``."""
+        p = self.params
+        if not (p["sort"] or p["latest"]):
+            return images
+        if p["latest"]:
+            images = latest_per_name(images)
+        if p["sort"]:
+            images = sort_images(images, p["sort"])
+        return images[:p["limit"]] if p["limit"] else images
 
     def exit(self):
         self.module.exit_json(**self.result)

@@ -223,7 +223,7 @@ def snapshot(emu) -> dict:
     state = emu.state()
     return {
         "state": {k: state[k] for k in ("uploads", "objects", "images", "shares", "validation_errors",
-                                        "pending_jobs")},
+                                        "pending_jobs", "in_use")},
         "images": {t: list_all(emu, "images", t) for t in (DEMO_TOKEN, PARTNER_TOKEN)},
         "shares": {t: list_all(emu, "images/shares", t) for t in (DEMO_TOKEN, PARTNER_TOKEN)},
         # the reviewer sees every org's publish access records, allow-lists included

@@ -349,6 +349,7 @@ def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter
             manifests=len(store.all_manifests()),
             pending_jobs=len(store.due_jobs(float("inf"))),
             validation_errors={i["id"]: i["_validation_error"] for i in images if i.get("_validation_error")},
+            in_use={i["id"]: len(i["_in_use"]) for i in images if i.get("_in_use")},
             publish_access_records=_count_by_status(store.all_pars()),
             settings={"chunk_size": settings.chunk_size, "validation_delay": settings.validation_delay,
                       "transition_delay": settings.transition_delay, "url_ttl": settings.url_ttl},
@@ -380,6 +381,18 @@ def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter
         if not faults.remove(rule_id):
             raise ApiError(404, f"No fault rule {rule_id}.")
         return Response(status_code=204)
+
+    @admin.get("/images/{image_id}/in-use/")
+    def get_in_use(image_id: str):
+        return service.in_use(image_id)
+
+    @admin.post("/images/{image_id}/in-use/")
+    def set_in_use(image_id: str, body=Depends(json_body)):
+        return service.set_in_use(image_id, body)
+
+    @admin.delete("/images/{image_id}/in-use/")
+    def clear_in_use(image_id: str):
+        return service.set_in_use(image_id, {"instances": []})
 
     @admin.get("/clock/")
     def get_clock():

@@ -205,9 +205,8 @@ class Service:
     def delete_image(self, image_id: str, principal) -> None:
         with self.store.tx():
             image = self._own_image(image_id, principal, "image_write")
-            if image["published"]:
-                raise ApiError(400, "Cannot delete a published image; unpublish it first.", type="PROTECTED",
-                               protected_instances=[])
+            if image["published"] or image.get("_in_use"):
+                raise _protected_error(image)
             if image["upload_status"] in ("VALIDATING", "PUBLISHING", "UNPUBLISHING", "COPYING_FROM_IMAGE_SHARE"):
                 raise _state_error(image, "delete the image", "Wait until the operation finishes.")
             if image["upload_status"] == "PENDING_PUBLISH":
@@ -220,6 +219,31 @@ class Service:
                 if share["image"] == image["id"] and share["state"] == "ACTIVE":
                     self.store.delete_share(share["id"])
             self.store.delete_image(image["id"])
+
+    # ------------------------------------------- in use (admin API, no nodes here)
+    def in_use(self, image_id: str) -> dict:
+        image = self._admin_image(image_id)
+        return {"image": image["id"], "protected_instances": list(image.get("_in_use") or [])}
+
+    def set_in_use(self, image_id: str, body) -> dict:
+        """Replace the objects that hold an image (``{"instances": [...]}``; ``[]`` frees it)."""
+        if not isinstance(body, dict) or set(body) != {"instances"}:
+            raise invalid({"instances": ["Send an object with exactly the key instances (a list)."]})
+        instances = _instance_list(body["instances"])
+        with self.store.tx():
+            image = self._admin_image(image_id)
+            image["_in_use"] = instances
+            self.store.put_image(image)
+        return self.in_use(image_id)
+
+    def _admin_image(self, image_id: str) -> dict:
+        try:
+            image = self.store.get_image(str(uuid.UUID(image_id)))
+        except ValueError:
+            image = None
+        if image is None:
+            raise not_found("No Image matches the given query.")
+        return image
 
     # ------------------------------------------------------------------ uploads
     def start_upload(self, image_id: str, body, principal) -> dict:
@@ -293,6 +317,9 @@ class Service:
                 raise _state_error(image, "clear the upload", hint)
             if image["published"]:
                 raise invalid(detail="Cannot clear the upload of a published image; unpublish it first.")
+            if image.get("_in_use"):
+                raise ApiError(400, f"Cannot clear the upload of an image in use by {_in_use_text(image)}.",
+                               type="VALIDATION", protected_instances=list(image["_in_use"]))
             self._drop_object(image)
             self.store.put_image(self._touch(image))
         return image
@@ -461,6 +488,43 @@ class Service:
             image.update(upload_status="COMPLETE", hash=declared["hash"], size=declared["size"],
                          last_uploaded_at=self.clock.now())
             self.store.put_image(self._touch(image))
+
+
+def _in_use_text(image: dict) -> str:
+    instances = image.get("_in_use") or []
+    named = ", ".join(f"{i['type']} {i.get('name') or i['id']}" for i in instances[:3])
+    more = f" and {len(instances) - 3} more" if len(instances) > 3 else ""
+    return f"{len(instances)} object{'s' if len(instances) != 1 else ''} ({named}{more})"
+
+
+def _protected_error(image: dict) -> ApiError:
+    """400 PROTECTED for a published image or one in use; ``protected_instances`` lists what holds it."""
+    reasons = []
+    if image["published"]:
+        reasons.append("it is published; unpublish it first")
+    if image.get("_in_use"):
+        reasons.append(f"it is in use by {_in_use_text(image)}")
+    return ApiError(400, f"Cannot delete the image: {' and '.join(reasons)}.", type="PROTECTED",
+                    protected_instances=list(image.get("_in_use") or []))
+
+
+def _instance_list(value) -> list[dict]:
+    """What holds an image: objects with ``type`` (default ``node``), ``id`` (default a new UUID), optional
+    ``name`` and ``simulation``; every value a non-blank string of at most 128 characters."""
+    if not isinstance(value, list):
+        raise invalid({"instances": ["Expected a list of objects."]})
+    instances = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) - {"type", "id", "name", "simulation"}:
+            raise invalid({"instances": ["Each instance is an object with the keys type, id, name and "
+                                         "simulation (all optional)."]})
+        instance = {"type": "node", "id": str(uuid.uuid4())}
+        for key, text in item.items():
+            if not isinstance(text, str) or not text.strip() or len(text) > 128:
+                raise invalid({"instances": [f"{key} must be a non-blank string of at most 128 characters."]})
+            instance[key] = text
+        instances.append(instance)
+    return instances
 
 
 def _hash_field(value):

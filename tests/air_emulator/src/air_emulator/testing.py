@@ -140,6 +140,15 @@ class Emulator:
     def reset(self) -> None:
         self.admin("POST", "reset")
 
+    def mark_in_use(self, image_id: str, *instances: dict) -> dict:
+        """Make ``image_id`` held by ``instances`` (e.g. ``{"type": "node", "name": "leaf01"}``): deleting it is then
+        a 400 ``PROTECTED`` listing them. Without instances, one node ``{"type": "node", "name": "node-1"}``."""
+        body = {"instances": list(instances) or [{"type": "node", "name": "node-1"}]}
+        return self.admin("POST", f"images/{image_id}/in-use", json=body)
+
+    def clear_in_use(self, image_id: str) -> dict:
+        return self.admin("DELETE", f"images/{image_id}/in-use")
+
     def advance_clock(self, seconds: float) -> dict:
         return self.admin("POST", "clock", json={"advance": seconds})
 

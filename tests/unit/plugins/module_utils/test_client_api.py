@@ -23,6 +23,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirAuthError,
     AirConnectionError,
     AirNotFoundError,
+    AirProtectedError,
     AirTimeoutError,
 )
 from ansible_collections.nvidia.air.plugins.module_utils._models import Image, ImageShare
@@ -219,6 +220,28 @@ def test_missing_image_is_not_found(client):
         client.images.get(missing)
     assert info.value.status == 404 and info.value.image_id == missing
     assert client.images.delete(Image({"id": missing})) is False
+
+
+def test_delete_of_an_image_in_use_is_a_protected_error_naming_the_holders(client, emulator):
+    image = client.images.create(image_fields("held"))
+    emulator.mark_in_use(image.id, {"type": "node", "name": "leaf01"})
+    with air_raises(AirProtectedError) as info:
+        client.images.delete(image)
+    error = info.value
+    assert (error.status, error.step, error.image_id) == (400, "delete", image.id)
+    assert [(i["type"], i["name"]) for i in error.protected_instances] == [("node", "leaf01")]
+    assert error.to_failure()["protected_instances"] == error.protected_instances
+    assert "in use by 1 object (node leaf01)" in str(error)
+    assert client.retries == 0  # a refusal, not a lost answer
+    assert api_image(emulator, image.id)["id"] == image.id
+    emulator.clear_in_use(image.id)
+    assert client.images.delete(image) is True
+
+
+def test_a_validation_400_is_not_a_protected_error(client):
+    with air_raises(AirApiError) as info:
+        client.images.create({"name": "only-a-name"})
+    assert not isinstance(info.value, AirProtectedError)
 
 
 def test_wait_for_image_times_out_with_last_status(client):

@@ -101,6 +101,17 @@ class StubImages(_ReadOnly):
                 return candidate
         return None
 
+    def list(self, max_items=None, **filters):
+        """The stub's images matching the API's exact filters (``search``: substring of name or version)."""
+        self._calls.append(("list_images", filters))
+        found = [
+            candidate for candidate in self._images
+            if all(candidate.data.get(key) == value for key, value in filters.items() if key != "search")
+            and (filters.get("search") is None
+                 or any(filters["search"].lower() in (text or "").lower() for text in (candidate.name, candidate.version)))
+        ]
+        return found[:max_items] if max_items else found
+
     def get(self, image_id, step=None):
         self._calls.append(("get_image", image_id))
         for candidate in self._images:
