@@ -143,34 +143,58 @@ class ActionModule(ActionBase):
     # ------------------------------------------------------- in the background, watched
     def _run_watched(self, args, interval, task_vars):
         host = task_vars.get("inventory_hostname", "")
-        async_dir = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        job_dir, temporary = self._job_dir()
+        if job_dir is None:
+            display.warning("%s [%s]: no writable directory for a background job on the host (async_dir, $TMPDIR); "
+                            "uploading without progress lines" % (MODULE, host))
+            return self._run_plain(args, task_vars)
         own_progress_file = not args.get("progress_file")
         if own_progress_file:
             args["progress_file"] = self._connection._shell.join_path(
-                async_dir, "nvidia-air-upload-%s.json" % uuid.uuid4().hex)
-        self._shell("mkdir -p %s" % shlex.quote(async_dir))
-        job = self._start_job(args, task_vars)
+                job_dir, "nvidia-air-upload-%s.json" % uuid.uuid4().hex)
+        job = self._start_job(args, job_dir, task_vars)
         if job.get("failed") or "ansible_job_id" not in job:
             return job
         try:
             outcome = self._watch(job, args["progress_file"], interval, host)
             if outcome is None:
-                outcome = self._job_result(job["ansible_job_id"], async_dir, task_vars)
+                outcome = self._job_result(job["ansible_job_id"], job_dir, task_vars)
         finally:
-            leftovers = [job["results_file"]] + ([args["progress_file"]] if own_progress_file else [])
-            self._shell("rm -f %s" % " ".join(shlex.quote(path) for path in leftovers))
+            if temporary:
+                self._shell("rm -rf %s" % shlex.quote(job_dir))
+            else:
+                leftovers = [job["results_file"]] + ([args["progress_file"]] if own_progress_file else [])
+                self._shell("rm -f %s" % " ".join(shlex.quote(path) for path in leftovers))
             self._remove_tmp_path(self._connection._shell.tmpdir)
         display.display("%s [%s]: %s" % (MODULE, host, summary_line(outcome)))
         return outcome
 
-    def _start_job(self, args, task_vars):
-        """The module under the async wrapper; returns what the wrapper says on start."""
-        own_async_val = self._task.async_val
+    def _job_dir(self):
+        """``(directory, temporary)`` for the job's result and progress files on the host, else ``(None, False)``.
+
+        The configured ``async_dir`` (absolute, so a task's ``environment`` cannot move it), else a private
+        directory under the host's ``$TMPDIR`` (a read-only home), removed afterwards.
+        """
+        configured = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
+        quoted = shlex.quote(configured)
+        if self._shell("mkdir -p %s && test -w %s" % (quoted, quoted)).get("rc") == 0:
+            return configured, False
+        made = self._shell('mktemp -d "${TMPDIR:-/tmp}/nvidia-air-upload.XXXXXXXX"')
+        if made.get("rc") == 0 and to_text(made.get("stdout", "")).strip():
+            return to_text(made["stdout"]).strip(), True
+        return None, False
+
+    def _start_job(self, args, job_dir, task_vars):
+        """The module under the async wrapper, its job file in ``job_dir``; returns what the wrapper says on start."""
+        shell = self._connection._shell
+        own_async_val, own_async_dir = self._task.async_val, shell.get_option("async_dir")
         self._task.async_val = JOB_TIME_LIMIT
+        shell.set_option("async_dir", job_dir)
         try:
             return self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars, wrap_async=True)
         finally:
             self._task.async_val = own_async_val
+            shell.set_option("async_dir", own_async_dir)
 
     def _watch(self, job, progress_file, interval, host):
         """Print a line per interval until the job has finished (None) or its process died (a failure result)."""

@@ -376,3 +376,47 @@ def test_a_lost_controller_leaves_the_upload_running_and_the_next_run_picks_it_u
     assert result["upload"]["adopted"] is True and result["upload"]["bytes_uploaded"] == 0
     emulator.clear_faults()
     _assert_nothing_left(dirs)
+
+
+@pytest.fixture
+def read_only_home(tmp_path):
+    """A home directory nothing can be written into (a read-only bind mount as root, mode 0555 otherwise)."""
+    home = tmp_path / "ro-home"
+    home.mkdir()
+    mounted = os.geteuid() == 0
+    if mounted:
+        subprocess.run(["mount", "--bind", str(home), str(home)], check=True)
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(home)], check=True)
+    else:
+        home.chmod(0o555)
+    yield home
+    if mounted:
+        subprocess.run(["umount", str(home)], check=True)
+    home.chmod(0o755)
+
+
+def test_a_read_only_home_still_shows_progress_and_leaves_nothing(emulator, quick_workspace, read_only_home):
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "ro-home-%s" % tmp_path.name[-6:])
+    emulator.add_fault(action="delay", delay=0.5, method="PUT", path="/_s3/", count=0)
+    job_tmp = tmp_path / "host-tmp"
+    job_tmp.mkdir()
+    env = dict(env, HOME=str(read_only_home), TMPDIR=str(job_tmp), ANSIBLE_LOCAL_TEMP=str(dirs["remote-tmp"]))
+    for name in ("ANSIBLE_ASYNC_DIR", "NVIDIA_AIR_CACHE_DIR"):
+        env.pop(name, None)  # both default to the read-only home
+    playbook = _playbook(tmp_path, [{"name": "Upload", "register": "up", "nvidia.air.air_image_upload": {
+        "image": image["id"], "src": local.path, "workers": 1, "progress_interval": 0.2, "poll_interval": 0.2}},
+        _save("up", tmp_path / "ro.json")])
+    run = Run(playbook, env)
+    code, output = run.finish()
+    assert code == 0, output[-4000:]
+    assert any("uploading" in line for line in run.progress_lines())  # the job found a directory in $TMPDIR
+    result = _saved(tmp_path / "ro.json")
+    assert result["image"]["hash"] == local.sha256
+    assert any("NVIDIA_AIR_CACHE_DIR" in warning for warning in result.get("warnings", [])) or \
+        "NVIDIA_AIR_CACHE_DIR" in output
+    assert os.listdir(read_only_home) == []
+    deadline = time.monotonic() + 15
+    while os.listdir(job_tmp) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert os.listdir(job_tmp) == [], "the job's temporary directory was left behind"
