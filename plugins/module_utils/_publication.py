@@ -140,17 +140,18 @@ class Goal:
     def allow_list_line(self):
         return allow_list_line(self.allowed or [])
 
-    def describe(self, label):
-        """What the change does to the image called ``label``, as a verb phrase."""
+    def describe(self, label=None):
+        """What the change does to the image called ``label`` ("it" without one), as a verb phrase."""
+        image = "image %s" % label if label else "it"
         if self.kind == PUBLISH:
-            return "publish image %s %s" % (label, self.visibility_text())
+            return "publish %s %s" % (image, self.visibility_text())
         if self.kind == UNPUBLISH:
-            return "unpublish image %s" % label
+            return "unpublish %s" % image
         if self.kind == ELEVATE:
-            return "make image %s public" % label
+            return "make %s public" % image
         if self.kind == RESTRICT:
-            return "restrict image %s to %s" % (label, self.orgs_text())
-        return "change the allow-list of image %s to %s" % (label, self.orgs_text())
+            return "restrict %s to %s" % (image, self.orgs_text())
+        return "change the allow-list of %s to %s" % (image, self.orgs_text())
 
     def visibility_text(self):
         if self.public is not False:
@@ -249,7 +250,7 @@ def plan(image, record, desired, known_allow_list):
         "image %s has an open publish request %s (%s) that a reviewer has not answered yet; this task wants to %s. "
         "Wait for the review, or withdraw the request first (published: false withdraws a publish request; "
         "running with the image's current visibility withdraws a visibility request)"
-        % (image.label, pending.id, pending.status, goal.describe(image.label)),
+        % (image.label, pending.id, pending.status, goal.describe()),
         record=pending.to_result(), step="publish" if desired.published else "unpublish", image_id=image.id)
 
 
@@ -326,8 +327,9 @@ def denied_error(record, goal, image):
     reviewer = record.reviewed_by or "an Air reviewer"
     reason = record.denial_reason or "no reason given"
     return AirPublishRequestError(
-        "%s denied publish request %s (to %s): %s. The same request is not sent again; change the justification "
-        "(or what is asked for) to ask again" % (reviewer, record.id, goal.describe(image.label), reason),
+        "%s denied publish request %s for image %s (to %s): %s. The same request is not sent again; change the "
+        "justification (or what is asked for) to ask again" % (reviewer, record.id, image.label, goal.describe(),
+                                                                reason),
         record=record.to_result(), step="publish request", image_id=image.id)
 
 

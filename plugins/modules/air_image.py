@@ -406,7 +406,13 @@ failure:
 
 from ansible_collections.nvidia.air.plugins.module_utils import _publication as publication
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirInputError, AirPublishRequestError
-from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, WRITABLE_FIELDS, Image, image_changes
+from ansible_collections.nvidia.air.plugins.module_utils._models import (
+    PAR_PENDING_STATUSES,
+    UPLOADED_STATES,
+    WRITABLE_FIELDS,
+    Image,
+    image_changes,
+)
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
 
 CREATE_DEFAULTS = {
@@ -529,6 +535,7 @@ class AirImageModule(AirModule):
             self.result["image"] = image.to_result()
         if self.params["published"] is not None or (image is not None and self.params["state"] == "absent"):
             self.result["publish_request"] = self.request_result(image)
+            self.tell_if_waiting(image, self.result["publish_request"])
 
     # ------------------------------------------------------------------ present
     def present(self, image):
@@ -842,6 +849,12 @@ class AirImageModule(AirModule):
         record = self.client.publishing.record_of(image) if image.id else None
         return record.to_result() if record is not None else None
 
+    def tell_if_waiting(self, image, record):
+        """A task that ends with a request waiting for a reviewer says so (it reports ok, not published)."""
+        if record and record.get("status") in PAR_PENDING_STATUSES:
+            self.warn("publish request %s of image %s waits for an Air reviewer (%s); run again after the review"
+                      % (record.get("id") or "(to be sent)", image.label, record["status"]))
+
     # ------------------------------------------------------------------- absent
     def absent(self, image):
         """Delete the image; a published one is unpublished first. Returns the image while an unpublish
@@ -862,9 +875,7 @@ class AirImageModule(AirModule):
             else:
                 image = self.unpublish_directly(image, unpublish.call, force_wait=True)
         if image.upload_status == "PENDING_UNPUBLISH":
-            self.warn("image %s is deleted once its unpublish request is approved by an Air reviewer; run again then"
-                      % image.label)
-            return image
+            return image  # deleted by a later run, once a reviewer has approved the unpublish request
         self.diff.add("exists", True, False)
         if not self.check_mode:
             image = self.client.images.wait_for(
