@@ -326,11 +326,10 @@ def denied_again(record, goal, image, call):
 def denied_error(record, goal, image):
     reviewer = record.reviewed_by or "an Air reviewer"
     reason = record.denial_reason or "no reason given"
-    return AirPublishRequestError(
-        "%s denied publish request %s for image %s (to %s): %s. The same request is not sent again; change the "
-        "justification (or what is asked for) to ask again" % (reviewer, record.id, image.label, goal.describe(),
-                                                                reason),
-        record=record.to_result(), step="publish request", image_id=image.id)
+    message = ("%s denied publish request %s for image %s (to %s): %s. The same request is not sent again; change "
+               "the justification (or what is asked for) to ask again"
+               % (reviewer, record.id, image.label, goal.describe(), reason))
+    return AirPublishRequestError(message, record=record.to_result(), step="publish request", image_id=image.id)
 
 
 # ------------------------------------------------------------- check mode

@@ -119,8 +119,8 @@ def test_check_mode_predicts_a_request_when_the_token_may_not_publish(capsys):
     assert result["publish_request"]["status"] == "PENDING" and result["publish_request"]["id"] is None
     assert result["publish_request"]["allowed_orgs_request_text"] == LINE
     assert result["image"]["upload_status"] == "PENDING_PUBLISH" and result["image"]["published"] is False
-    assert result["diff"]["after"]["publish_request"] == {"status": "PENDING", "visibility": "restricted",
-                                                         "allowed_orgs": [PARTNER]}
+    assert result["diff"]["after"]["publish_request"] == {
+        "status": "PENDING", "visibility": "restricted", "allowed_orgs": [PARTNER]}
 
 
 def test_check_mode_predicts_a_restricted_direct_publication(capsys):
