@@ -180,13 +180,19 @@ class Plan:
     """What to do: withdraw ``cancel`` (a pending record), then make ``goal`` (directly or by request).
 
     ``waiting`` is a pending record left as it is: it asks for what the task
-    wants (or for something the task leaves alone).
+    wants (or for something the task leaves alone). ``record`` is the image's
+    record the plan was made from; the caller fills in ``method``
+    (``direct`` or ``request``) and ``call`` (``direct_call`` or
+    ``request_call``) once it knows the token's scopes.
     """
 
-    def __init__(self, goal=None, cancel=None, waiting=None):
+    def __init__(self, goal=None, cancel=None, waiting=None, record=None):
         self.goal = goal
         self.cancel = cancel
         self.waiting = waiting
+        self.record = record
+        self.method = None
+        self.call = None
 
 
 def wanted(image, desired, known_allow_list):
@@ -232,7 +238,7 @@ def plan(image, record, desired, known_allow_list):
     """
     if image.upload_status in ("PUBLISHING", "UNPUBLISHING"):
         if (image.upload_status == "PUBLISHING") == bool(desired.published):
-            return Plan(waiting=record)  # the pipeline is already going where the task wants
+            return Plan(waiting=record, record=record)  # the pipeline already goes where the task wants
         raise AirPublishRequestError(
             "image %s is %s; wait until it has finished (wait: true) before changing its publication"
             % (image.label, image.upload_status), record=record.to_result() if record else None,
@@ -240,12 +246,13 @@ def plan(image, record, desired, known_allow_list):
     goal = wanted(image, desired, known_allow_list)
     pending = record if record is not None and record.is_pending else None
     if pending is None:
-        return Plan(goal=goal)
-    pending_goal = PENDING_GOAL[pending.status]
+        return Plan(goal=goal, record=record)
     if goal is not None and goal.matches(pending, image):
-        return Plan(waiting=pending)
+        return Plan(waiting=pending, record=record)
     if goal is None:
-        return Plan(cancel=pending) if _concerns(pending_goal, desired) else Plan(waiting=pending)
+        if _concerns(PENDING_GOAL[pending.status], desired):
+            return Plan(cancel=pending, record=record)
+        return Plan(waiting=pending, record=record)
     raise AirPublishRequestError(
         "image %s has an open publish request %s (%s) that a reviewer has not answered yet; this task wants to %s. "
         "Wait for the review, or withdraw the request first (published: false withdraws a publish request; "

@@ -647,7 +647,6 @@ class AirImageModule(AirModule):
             return None
         record = self.client.publishing.record_of(image) if image.id else None
         plan = publication.plan(image, record, self.desired, lambda: self.known_allow_list(image, record))
-        plan.record, plan.method, plan.call = record, None, None
         goal = plan.goal
         if goal is None:
             return plan
@@ -744,8 +743,7 @@ class AirImageModule(AirModule):
         if published is None:
             self.predicted_request = publication.predicted_record(
                 goal, image, plan.call, "APPROVED" if self.params["wait"] else "APPROVED_PENDING_IMAGE_PUBLISH")
-            self.predicted_request.update(publicly_published=not goal.restricted, justification=kwargs.get(
-                "justification") or "", reviewed_at=None)
+            self.predicted_request["publicly_published"] = not goal.restricted
         return published or _predicted(image, dict(renames, published=True, publicly_published=not goal.restricted))
 
     def unpublish_directly(self, image, call, force_wait=False):
@@ -885,8 +883,7 @@ class AirImageModule(AirModule):
         return None
 
     def plan_unpublish_before_delete(self, image, record):
-        plan = publication.Plan(goal=publication.Goal(publication.UNPUBLISH))
-        plan.record = record
+        plan = publication.Plan(goal=publication.Goal(publication.UNPUBLISH), record=record)
         plan.method = self.method_for(plan.goal)
         if plan.method == "request":
             self.require_justification(image, plan.goal)
