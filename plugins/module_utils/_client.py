@@ -8,8 +8,8 @@
 
 ``AirClient`` resolves the API URL and token, checks the TLS and timeout
 settings, and carries one helper per API resource (``_api_images``,
-``_api_uploads``, ``_api_publishing``, ``_api_shares``, ``_api_manifests``)
-over one ``ApiTransport`` (session, retry policy, pagination).
+``_api_uploads``, ``_api_publishing``, ``_api_shares``, ``_api_manifests``,
+``_api_organizations``) over one ``ApiTransport`` (session, retry policy, pagination).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -24,6 +24,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.nvidia.air.plugins.module_utils._api_images import ImagesApi
 from ansible_collections.nvidia.air.plugins.module_utils._api_manifests import ManifestsApi
+from ansible_collections.nvidia.air.plugins.module_utils._api_organizations import OrganizationsApi
 from ansible_collections.nvidia.air.plugins.module_utils._api_publishing import PublishingApi
 from ansible_collections.nvidia.air.plugins.module_utils._api_shares import SharesApi
 from ansible_collections.nvidia.air.plugins.module_utils._api_uploads import UploadsApi
@@ -107,7 +108,8 @@ def resolve_token(api_token=None, environ=None, ngc_config=None):
 
 
 class AirClient:
-    """The Air v3 API for one token: ``images``, ``uploads``, ``publishing``, ``shares`` and ``manifests``.
+    """The Air v3 API for one token: ``images``, ``uploads``, ``publishing``, ``shares``, ``manifests`` and
+    ``organizations``.
 
     Settings come from the arguments, then the environment (``AIR_API_URL``,
     ``AIR_API_TOKEN``), then ``~/.ngc/config``; bad settings raise
@@ -138,6 +140,7 @@ class AirClient:
         self.publishing = PublishingApi(self.transport, self.images)
         self.shares = SharesApi(self.transport, self.images)
         self.manifests = ManifestsApi(self.transport)
+        self.organizations = OrganizationsApi(self.transport)
 
     @property
     def retries(self):

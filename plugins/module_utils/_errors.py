@@ -205,6 +205,24 @@ class AirFileChangedError(AirUploadError):
     """The local file changed while it was being uploaded."""
 
 
+class AirPublishRequestError(AirError):
+    """A publish access record stands in the way: the reviewer denied this request, or another one is open.
+
+    ``record`` is that record's result dict (id, status, reviewer, ``denial_reason`` ...).
+    """
+
+    def __init__(self, message, record=None, **kwargs):
+        self.record = record or {}
+        super(AirPublishRequestError, self).__init__(message, **kwargs)
+
+    def to_failure(self):
+        failure = super(AirPublishRequestError, self).to_failure()
+        failure.update(publish_access_record_id=self.record.get("id"),
+                       publish_access_record_status=self.record.get("status"),
+                       denial_reason=self.record.get("denial_reason") or None)
+        return failure
+
+
 class AirTimeoutError(AirError):
     """A wait ran out; ``last_status`` is what was seen last."""
 

@@ -4,7 +4,7 @@
 
 # This module is private to the nvidia.air collection and may change without notice.
 
-"""Image, ImageShare, OSImageManifest and MinimumResources: API JSON in, Ansible results out."""
+"""Image, ImageShare, OSImageManifest, PublishAccessRecord and MinimumResources: API JSON in, Ansible results out."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -49,6 +49,18 @@ MANIFEST_FIELDS = (
 PIN_KEYS = ("platform_information_version", "os_template_version")
 # Capability keys the Air API accepts (nv-air-sdk 1.9.0 ``OSImageCapabilities``); it refuses any other key.
 CAPABILITY_KEYS = ("vsock",)
+# Publish access record (SDK 1.9.0 ImagePublishAccessRecord, contract section 10), in result order.
+PAR_FIELDS = (
+    "id", "created", "modified", "image", "image_name", "image_version", "requested_by", "requested_at",
+    "requesting_org", "requesting_org_display_name", "requesting_org_ngc_org_name", "reviewed_by", "reviewed_at",
+    "status", "publicly_published", "prefer_public", "justification", "allowed_orgs_request_text", "allowed_orgs",
+    "denial_reason",
+)
+PAR_STATUSES = ("PENDING", "PENDING_ELEVATION", "PENDING_RESTRICTION", "PENDING_UNPUBLISH", "PENDING_ALLOWLIST",
+                "APPROVED_PENDING_IMAGE_PUBLISH", "APPROVED", "DENIED", "REMOVED", "CANCELLED")
+# Waiting for a reviewer (what cancel withdraws), and open: the API refuses other publishing calls (409).
+PAR_PENDING_STATUSES = frozenset(PAR_STATUSES[:5])
+PAR_OPEN_STATUSES = PAR_PENDING_STATUSES | frozenset(("APPROVED_PENDING_IMAGE_PUBLISH",))
 SECRET_FIELDS = frozenset(("default_password",))
 # Lists whose order carries no meaning are compared as sets.
 SET_FIELDS = frozenset(("emulation_type",))
@@ -199,6 +211,31 @@ def manifest_changes(current, desired, purge_platforms=False):
         if wanted != have:
             changes[field] = (have, wanted)
     return changes
+
+
+class PublishAccessRecord(_Model):
+    """A publish access record: one direct publish or one publishing request, and its review.
+
+    ``allowed_orgs`` is null for everyone but Air reviewers (contract section 10).
+    """
+
+    FIELDS = PAR_FIELDS
+
+    @property
+    def is_pending(self):
+        """Waiting for a reviewer."""
+        return self.status in PAR_PENDING_STATUSES
+
+    @property
+    def is_open(self):
+        """Pending, or approved with the publish pipeline still running: other publishing calls get 409."""
+        return self.status in PAR_OPEN_STATUSES
+
+    def to_result(self):
+        return dict((name, self.data.get(name)) for name in PAR_FIELDS)
+
+    def __repr__(self):
+        return "PublishAccessRecord(%s, status=%r)" % (self.id, self.status)
 
 
 def _normalise(field, value):

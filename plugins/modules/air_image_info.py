@@ -16,6 +16,8 @@ description:
     one by O(id) or filtered like the Air API's image list.
   - With O(shares=true) also returns the shares your organization created.
   - With O(manifests=true) also returns the OS image manifest of each image.
+  - With O(publish_requests=true) also returns your organization's publish access records (direct publications
+    and publish requests with their review).
   - Never changes anything. No match is an empty list, not an error.
 author:
   - NVIDIA Air collection contributors (!UNKNOWN)
@@ -117,6 +119,48 @@ options:
         without one).
     type: bool
     default: false
+  publicly_published:
+    description: Only published images that every Air user sees (V(true)), or only images that are not public
+      (V(false), unpublished or restricted to a list of organizations).
+    type: bool
+  publish_requests:
+    description:
+      - Also return the publish access records visible to the token, in RV(publish_requests)
+        (your organization's; every organization's for Air reviewers). Needs the C(air:image_write) or
+        C(air:image_publish) scope.
+    type: bool
+    default: false
+  publish_request_image:
+    description: With O(publish_requests=true), only records of this image id.
+    type: str
+  publish_request_status:
+    description: With O(publish_requests=true), only records in this status.
+    type: str
+    choices: [PENDING, PENDING_ELEVATION, PENDING_RESTRICTION, PENDING_UNPUBLISH, PENDING_ALLOWLIST,
+              APPROVED_PENDING_IMAGE_PUBLISH, APPROVED, DENIED, REMOVED, CANCELLED]
+  publish_request_publicly_published:
+    description: With O(publish_requests=true), only records whose approved visibility is public (V(true)) or
+      restricted (V(false)).
+    type: bool
+  publish_request_requested_by:
+    description: With O(publish_requests=true), only records requested by this user (e-mail address, any case).
+    type: str
+  publish_request_org:
+    description: With O(publish_requests=true), only records of this requesting organization (NGC org name, any
+      case); useful with a reviewer's token.
+    type: str
+  publish_request_org_display_name:
+    description: With O(publish_requests=true), only records of the requesting organization with this display
+      name (any case).
+    type: str
+  publish_request_search:
+    description: With O(publish_requests=true), free-text search (the API matches image name and version,
+      justification, requested organizations, requester and organization names).
+    type: str
+  publish_request_ordering:
+    description: With O(publish_requests=true), field to sort the records by, C(-) in front for descending, for
+      example C(-created).
+    type: str
 seealso:
   - module: nvidia.air.air_image
   - module: nvidia.air.air_image_share
@@ -158,6 +202,20 @@ EXAMPLES = r"""
     search: cumulus
     sort: -version
   register: family
+
+- name: Public images in the catalog
+  nvidia.air.air_image_info:
+    published: true
+    publicly_published: true
+  register: public
+
+- name: Publish requests of my organization that wait for a reviewer
+  nvidia.air.air_image_info:
+    id: "{{ image_id }}"
+    publish_requests: true
+    publish_request_image: "{{ image_id }}"
+    publish_request_status: PENDING
+  register: waiting
 
 - name: Live shares of an image (the ids are the claim codes)
   nvidia.air.air_image_info:
@@ -211,6 +269,25 @@ shares:
       target_org: partner-org
       state: ACTIVE
       expires_at: "2026-11-28T10:00:00.000000Z"
+publish_requests:
+  description:
+    - Publish access records (only with O(publish_requests=true)); the keys are those of
+      RV(nvidia.air.air_image#module:publish_request). C(allowed_orgs) is null unless the token is an Air
+      reviewer's.
+  returned: when O(publish_requests=true)
+  type: list
+  elements: dict
+  sample:
+    - id: 9e2a4c1d-5b6f-4a7e-8c9d-0e1f2a3b4c5d
+      image: 935b994e-9e1e-4d85-9275-10f7b3111cd9
+      image_name: cumulus-vx
+      image_version: 5.16.0
+      requested_by: ci@example.com
+      status: DENIED
+      reviewed_by: reviewer@nvidia.com
+      denial_reason: Add release notes first
+      prefer_public: true
+      allowed_orgs: null
 failure:
   description: Structured details of a failure (step, HTTP status, the API's message and request id).
   returned: failed
@@ -219,15 +296,24 @@ failure:
 """
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError, AirNotFoundError
+from ansible_collections.nvidia.air.plugins.module_utils._models import PAR_STATUSES
 from ansible_collections.nvidia.air.plugins.module_utils._module import AirModule
 from ansible_collections.nvidia.air.plugins.module_utils._versions import SORT_CHOICES, latest_per_name, sort_images
 
 IMAGE_FILTERS = ("name", "version", "cpu_arch", "creator", "includes_air_agent", "provider", "published",
-                 "upload_status", "hash", "is_owned_by_client", "search", "ordering")
+                 "upload_status", "hash", "is_owned_by_client", "search", "ordering", "publicly_published")
+# Option -> query parameter of GET /api/v3/publishing/image-publish-access-records/.
+PUBLISH_REQUEST_FILTERS = (
+    ("publish_request_image", "image"), ("publish_request_status", "status"),
+    ("publish_request_publicly_published", "publicly_published"), ("publish_request_requested_by", "requested_by_email"),
+    ("publish_request_org", "requesting_org_ngc_org_name"),
+    ("publish_request_org_display_name", "requesting_org_display_name"), ("publish_request_search", "search"),
+    ("publish_request_ordering", "ordering"),
+)
 
 
 class AirImageInfoModule(AirModule):
-    id_options = AirModule.id_options + ("share_image",)
+    id_options = AirModule.id_options + ("share_image", "publish_request_image")
     argument_spec = dict(
         id=dict(type="str"),
         name=dict(type="str"),
@@ -252,6 +338,16 @@ class AirImageInfoModule(AirModule):
         share_state=dict(type="str", choices=["ACTIVE", "CLAIMED", "EXPIRED"]),
         share_target_org=dict(type="str"),
         manifests=dict(type="bool", default=False),
+        publicly_published=dict(type="bool"),
+        publish_requests=dict(type="bool", default=False),
+        publish_request_image=dict(type="str"),
+        publish_request_status=dict(type="str", choices=list(PAR_STATUSES)),
+        publish_request_publicly_published=dict(type="bool"),
+        publish_request_requested_by=dict(type="str"),
+        publish_request_org=dict(type="str"),
+        publish_request_org_display_name=dict(type="str"),
+        publish_request_search=dict(type="str"),
+        publish_request_ordering=dict(type="str"),
     )
     module_kwargs = dict(mutually_exclusive=[["ordering", "sort"]])
 
@@ -280,6 +376,13 @@ class AirImageInfoModule(AirModule):
             filters = dict(image=p["share_image"], state=p["share_state"], target_org=p["share_target_org"])
             shares = self.client.shares.list(**dict((k, v) for k, v in filters.items() if v is not None))
             self.result["shares"] = [share.to_result() for share in shares]
+        if p["publish_requests"]:
+            self.add_publish_requests()
+
+    def add_publish_requests(self):
+        filters = dict((query, self.params[option]) for option, query in PUBLISH_REQUEST_FILTERS
+                       if self.params[option] is not None)
+        self.result["publish_requests"] = [r.to_result() for r in self.client.publishing.records(**filters)]
 
     def ordered(self, images):
         """``latest`` and ``sort`` on what the API returned, then ``limit``."""

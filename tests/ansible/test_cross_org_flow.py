@@ -133,7 +133,7 @@ def test_cross_org_flow(air, emulator, disk_image):
     publish = dict(name=name, version=version, published=True, **FAST_WAIT)
     result = ok(air("air_image", **publish))
     assert result["changed"] is True
-    assert result["actions"] == ["published image %s (%s)" % (label, image_id)]
+    assert result["actions"] == ["published image %s (%s) (public)" % (label, image_id)]
     image = result["image"]
     assert image["id"] == image_id
     assert image["published"] is True
