@@ -47,7 +47,7 @@ if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ] || ! "$venv/bin/python" 
     fi
     echo "$want" >"$stamp"
 fi
-echo "==> $("$venv/bin/ansible" --version | head -n 1), $("$venv/bin/python" --version)"
+echo "==> $("$venv/bin/ansible" --version 2>&1 | sed -n 1p), $("$venv/bin/python" --version)"
 
 echo "==> test-matrix: ansible-test units --venv --python $python_minor tests/unit/plugins/modules/ (ansible-core 2.16)"
 ANSIBLE_TEST_VENV="$venv" ANSIBLE_TEST_COPY="$root/units/ansible_collections/nvidia/air" \
