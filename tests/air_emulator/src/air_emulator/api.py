@@ -351,7 +351,8 @@ def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter
             validation_errors={i["id"]: i["_validation_error"] for i in images if i.get("_validation_error")},
             publish_access_records=_count_by_status(store.all_pars()),
             settings={"chunk_size": settings.chunk_size, "validation_delay": settings.validation_delay,
-                      "transition_delay": settings.transition_delay, "url_ttl": settings.url_ttl},
+                      "transition_delay": settings.transition_delay, "url_ttl": settings.url_ttl,
+                      "wan": settings.wan.describe()},
         )
         return body
 
