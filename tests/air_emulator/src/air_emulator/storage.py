@@ -124,7 +124,14 @@ class LocalStorage:
         last_error = None
         for port in candidates:
             try:
-                server = _PartServer((self.settings.host, port), handler)
+                server = _PartServer((self.settings.host, port), handler, bind_and_activate=False)
+                server.receive_buffer = self.wan.receive_buffer
+                try:
+                    server.server_bind()
+                    server.server_activate()
+                except OSError:
+                    server.server_close()
+                    raise
                 break
             except OSError as exc:
                 last_error = exc
@@ -316,6 +323,12 @@ class _PartServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    receive_buffer = None  # bytes; set by the WAN model (connections inherit it from the listening socket)
+
+    def server_bind(self):
+        if self.receive_buffer:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        super().server_bind()
 
 
 def _make_handler(storage: LocalStorage):

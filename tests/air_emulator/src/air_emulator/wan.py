@@ -33,6 +33,7 @@ MB = 1_000_000  # rates are in MB/s = 10^6 bytes per second, like every rate the
 # body starts, so the time it waited before (latency, idle keep-alive) buys
 # nothing; the link's may bank one block while the whole link is idle.
 BURST_BYTES = 1024 * 1024
+MIN_RECEIVE_BUFFER = 256 * 1024
 
 
 class TokenBucket:
@@ -94,6 +95,22 @@ class Wan:
         self.model = model
         self._sleep = sleep
         self._link = TokenBucket(model.link_rate * MB) if model.link_rate else None
+
+    @property
+    def receive_buffer(self) -> int | None:
+        """The storage's socket receive buffer: about what a WAN path holds in flight.
+
+        On loopback Linux grows a receive buffer to megabytes, so a new
+        connection would swallow several seconds' worth of a slow modelled
+        link at once; over a WAN the receiver's window is about the path's
+        bandwidth-delay product. So: the rate times the round trip, at least
+        256 KiB (None without a rate: loopback as it is).
+        """
+        rates = [r for r in (self.model.connection_rate, self.model.link_rate) if r]
+        if not rates:
+            return None
+        round_trip = max(2 * self.model.latency_ms / 1000.0, 0.01)
+        return max(MIN_RECEIVE_BUFFER, int(min(rates) * MB * round_trip))
 
     def connection(self) -> "ConnectionShaper":
         return ConnectionShaper(self)
