@@ -229,8 +229,9 @@ class ActionModule(ActionBase):
         status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
                                       module_args={"jid": jid, "mode": "status", "_async_dir": async_dir})
         outcome = dict((key, value) for key, value in status.items() if key not in _JOB_KEYS)
-        if outcome.get("failed") and "failure" not in outcome:
-            # The wrapper's own report: the module process ended without writing a result.
+        # The wrapper's own report (it names the command it ran): the module process ended without writing a
+        # result. A module that refused its arguments (AnsibleModule's own check) wrote one: that is no interruption.
+        if outcome.get("failed") and "failure" not in outcome and "cmd" in outcome:
             outcome.update(interrupted=True, changed=False, msg=(
                 "the upload was interrupted (%s). Run the task again: it resumes the upload from the parts "
                 "already sent" % outcome.get("msg", "the background process ended without a result")))
