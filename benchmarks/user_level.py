@@ -17,8 +17,9 @@ and measures, each run a fresh process (ansible-playbook, or python for the SDK)
   resume    the module (defaults) killed with SIGKILL once its progress file says 50 %, then run again:
             the bytes the second run sends (the SDK has no resume: it sends everything again).
   rss       peak RSS (VmHWM) of the module process in an 8-worker upload of 1 GiB and of 10 GiB.
-  noop      the module's no-op decision on that 10 GiB file (hash cache warm) and an image_release re-run
-            that changes nothing, as seconds beyond the ping playbook.
+  noop      the module's no-op decision on that 10 GiB file (hash cache warm; with its defaults, and with
+            progress_interval 0, which runs it as a plain module) and an image_release re-run that changes
+            nothing, as seconds beyond the ping playbook.
   list      air_image_info over 5,000 images vs the SDK's list(), whole processes.
 
     .venv/bin/python benchmarks/user_level.py [--runs 3] [--size-mib 1024] [--big-gib 10] [--images 5000]
@@ -402,25 +403,30 @@ def measure_big(ws: Workspace, emu: Emulator, api: Api, small_path: str, big_gib
     if do_noop:
         ping = ws.playbook("ping", [{"name": "bench", "ansible.builtin.ping": {}}])
         noop = ws.playbook("noop", upload_task(big, big_image))
+        plain = ws.playbook("noop-plain", upload_task(big, big_image, progress_interval=0))
         image = api.get(big_image)
         role_vars = {"image_release_name": image["name"], "image_release_version": image["version"],
                      "image_release_file": big, "image_release_default_username": "u",
                      "image_release_default_password": "p"}
         role = ws.playbook("role", [{"name": "bench", "ansible.builtin.include_role": {"name": "nvidia.air.image_release"}}])
         ws.run_playbook(role, emu.url, cache, extra=role_vars)  # warm-up: the first run may adopt the image
-        pings, noops, roles = [], [], []
+        pings, noops, plains, roles = [], [], [], []
         for _ in range(runs):
             pings.append(ws.run_playbook(ping, emu.url, cache, keep_result=False)[0])
-            seconds, result = ws.run_playbook(noop, emu.url, cache)
-            if result.get("changed") or result.get("upload") is not None:
-                raise RuntimeError(f"the no-op run changed something: {result}")
-            noops.append(seconds)
+            for playbook, into in ((noop, noops), (plain, plains)):
+                seconds, result = ws.run_playbook(playbook, emu.url, cache)
+                if result.get("changed") or result.get("upload") is not None:
+                    raise RuntimeError(f"the no-op run changed something: {result}")
+                into.append(seconds)
             roles.append(ws.run_playbook(role, emu.url, cache, extra=role_vars, keep_result=False)[0])
-            log(f"noop: ping {pings[-1]:.2f} s, module {noops[-1]:.2f} s, role {roles[-1]:.2f} s")
+            log(f"noop: ping {pings[-1]:.2f} s, module {noops[-1]:.2f} s, module without progress lines "
+                f"{plains[-1]:.2f} s, role {roles[-1]:.2f} s")
         results["noop"] = {"file_gib": big_gib, "ping_s": median(pings), "module_s": median(noops),
-                           "role_s": median(roles), "module_beyond_ping_s": median(noops) - median(pings),
+                           "module_plain_s": median(plains), "role_s": median(roles),
+                           "module_beyond_ping_s": median(noops) - median(pings),
+                           "module_plain_beyond_ping_s": median(plains) - median(pings),
                            "role_beyond_ping_s": median(roles) - median(pings),
-                           "runs": {"ping": pings, "module": noops, "role": roles}}
+                           "runs": {"ping": pings, "module": noops, "module_plain": plains, "role": roles}}
     api.delete(big_image)
     os.unlink(big)
     shutil.rmtree(cache)
