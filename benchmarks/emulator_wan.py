@@ -88,21 +88,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "part.bin")
         with open(path, "wb") as handle:
-            for _ in range(100):
+            for _run in range(100):
                 handle.write(os.urandom(MB))
         cases = {}
         chunk = ("--chunk-size", str(100 * MB))
         with Emulator(*chunk, "--storage-connection-rate", "20") as emu:
             cases["connection: 100 MB at 20 MB/s"] = (5.0, [put(part_urls(emu, 100 * MB, 1)[0], path, 100 * MB)
-                                                            for _ in range(args.runs)])
+                                                            for _run in range(args.runs)])
         with Emulator("--chunk-size", str(50 * MB), "--storage-link-rate", "40") as emu:
             cases["link: 4 x 50 MB at 40 MB/s"] = (5.0, [parallel(part_urls(emu, 50 * MB, 4), path, 50 * MB)
-                                                         for _ in range(args.runs)])
+                                                         for _run in range(args.runs)])
         plain, slow = [], []
         with Emulator() as emu:
-            plain = [put(part_urls(emu, 1, 1)[0], path, 1) for _ in range(10 * args.runs)]
+            plain = [put(part_urls(emu, 1, 1)[0], path, 1) for _run in range(10 * args.runs)]
         with Emulator("--storage-latency", "30") as emu:
-            slow = [put(part_urls(emu, 1, 1)[0], path, 1) for _ in range(10 * args.runs)]
+            slow = [put(part_urls(emu, 1, 1)[0], path, 1) for _run in range(10 * args.runs)]
         cases["latency: 30 ms each way (added to a 1-byte PUT)"] = (
             0.060, [s - statistics.median(plain) for s in slow])
     results["load_after"] = os.getloadavg()[0]

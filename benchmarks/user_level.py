@@ -43,7 +43,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 
@@ -411,7 +410,7 @@ def measure_big(ws: Workspace, emu: Emulator, api: Api, small_path: str, big_gib
         role = ws.playbook("role", [{"name": "bench", "ansible.builtin.include_role": {"name": "nvidia.air.image_release"}}])
         ws.run_playbook(role, emu.url, cache, extra=role_vars)  # warm-up: the first run may adopt the image
         pings, noops, plains, roles = [], [], [], []
-        for _ in range(runs):
+        for _run in range(runs):
             pings.append(ws.run_playbook(ping, emu.url, cache, keep_result=False)[0])
             for playbook, into in ((noop, noops), (plain, plains)):
                 seconds, result = ws.run_playbook(playbook, emu.url, cache)
@@ -434,7 +433,7 @@ def measure_big(ws: Workspace, emu: Emulator, api: Api, small_path: str, big_gib
 
 def measure_list(ws: Workspace, emu: Emulator, api: Api, images: int, runs: int, results: dict) -> None:
     started = time.perf_counter()
-    ids = [api.create("list") for _ in range(images)]
+    ids = [api.create("list") for _run in range(images)]
     created = time.perf_counter() - started
     log(f"list: {images} images created in {created:.1f} s")
     ping = ws.playbook("ping", [{"name": "bench", "ansible.builtin.ping": {}}])
@@ -444,7 +443,7 @@ def measure_list(ws: Workspace, emu: Emulator, api: Api, images: int, runs: int,
     if len(result["images"]) < images:
         raise RuntimeError(f"air_image_info returned {len(result['images'])} images")
     pings, infos, sdks = [], [], []
-    for _ in range(runs):
+    for _run in range(runs):
         pings.append(ws.run_playbook(ping, emu.url, cache, keep_result=False)[0])
         infos.append(ws.run_playbook(info, emu.url, cache, keep_result=False)[0])
         seconds, out = ws.run_sdk(emu.url, "-", "-", None, mode="list")

@@ -155,6 +155,14 @@ class ActionModule(ActionBase):
                 async_dir, "nvidia-air-upload-%s.json" % uuid.uuid4().hex)
         self._shell("mkdir -p %s" % shlex.quote(async_dir))
         job = self._start_job(args, task_vars)
+        if job.get("failed") and "could not create directory" in to_text(job.get("msg", "")):
+            # The async wrapper found no writable async directory (a read-only home): the upload still runs,
+            # as a plain module, only without progress lines.
+            display.warning("%s [%s]: no progress lines: the async wrapper cannot create its directory on the "
+                            "host; set ANSIBLE_ASYNC_DIR to a writable directory to have them" % (MODULE, host))
+            if own_progress_file:
+                del args["progress_file"]
+            return self._run_plain(args, task_vars)
         if job.get("failed") or "ansible_job_id" not in job:
             return job
         try:

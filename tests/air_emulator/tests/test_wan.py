@@ -171,12 +171,12 @@ def test_token_bucket_is_thread_safe():
     lock = threading.Lock()
 
     def take():
-        for _ in range(200):
+        for _run in range(200):
             wait = bucket.reserve(100)
             with lock:
                 waits.append(wait)
 
-    threads = [threading.Thread(target=take) for _ in range(4)]
+    threads = [threading.Thread(target=take) for _run in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
