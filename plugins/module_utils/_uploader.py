@@ -631,7 +631,9 @@ class ImageUploader:
                 while waiting and len(running) < workers.limit:
                     running.add(pool.submit(run, waiting.popleft()))
                 stats["workers_peak"] = max(stats["workers_peak"], len(running))
-                check_in = workers.next_check(self._clock()) if waiting else None
+                # The count is measured while it is in effect: parts wait for a slot, or every slot is busy.
+                in_effect = bool(waiting) or len(running) >= workers.limit
+                check_in = workers.next_check(self._clock()) if in_effect else None
                 finished, running = wait_futures(running, timeout=check_in, return_when=FIRST_COMPLETED)
                 failures = [f.exception() for f in finished if f.exception() is not None]
                 if failures:
@@ -639,7 +641,7 @@ class ImageUploader:
                     failures += [f.exception() for f in wait_futures(running)[0] if f.exception() is not None]
                     real = [e for e in failures if not isinstance(e, _Cancelled)]
                     raise real[0] if real else failures[0]
-                if waiting:  # once every part is under way, the count no longer matters
+                if waiting or len(running) >= workers.limit:
                     workers.observe(self._clock(), self.progress.bytes_done)
         finally:
             stop.set()
