@@ -625,15 +625,18 @@ class ImageUploader:
             return part.number
 
         waiting, running = collections.deque(parts), set()
+
+        def count_in_effect():
+            """Whether the policy's count is what runs (parts wait for a slot, or every slot is busy)."""
+            return bool(waiting) or len(running) >= workers.limit
+
         pool = ThreadPoolExecutor(max_workers=min(workers.cap, len(parts)), thread_name_prefix="air-part")
         try:
             while waiting or running:
                 while waiting and len(running) < workers.limit:
                     running.add(pool.submit(run, waiting.popleft()))
                 stats["workers_peak"] = max(stats["workers_peak"], len(running))
-                # The count is measured while it is in effect: parts wait for a slot, or every slot is busy.
-                in_effect = bool(waiting) or len(running) >= workers.limit
-                check_in = workers.next_check(self._clock()) if in_effect else None
+                check_in = workers.next_check(self._clock()) if count_in_effect() else None
                 finished, running = wait_futures(running, timeout=check_in, return_when=FIRST_COMPLETED)
                 failures = [f.exception() for f in finished if f.exception() is not None]
                 if failures:
@@ -641,7 +644,7 @@ class ImageUploader:
                     failures += [f.exception() for f in wait_futures(running)[0] if f.exception() is not None]
                     real = [e for e in failures if not isinstance(e, _Cancelled)]
                     raise real[0] if real else failures[0]
-                if waiting or len(running) >= workers.limit:
+                if count_in_effect():  # measured only then: a count that cannot be filled says nothing
                     workers.observe(self._clock(), self.progress.bytes_done)
         finally:
             stop.set()
