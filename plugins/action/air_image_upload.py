@@ -6,10 +6,12 @@
 
 The module runs on the target host (``delegate_to`` and ``become`` apply) as
 a background job (Ansible's async wrapper); the controller reads the
-module's progress file every ``progress_interval`` seconds with one plain
-shell command and prints one line through Ansible's display, so the lines
-stream in AWX/AAP job output and keep a long job visibly alive. When the job
-ends it prints one summary line and returns the module's own result.
+module's progress file with one plain shell command per look and prints one
+line every ``progress_interval`` seconds through Ansible's display, so the
+lines stream in AWX/AAP job output and keep a long job visibly alive. While
+the job is young it looks more often than it prints, so a short upload's task
+ends soon after the module does. When the job ends it prints one summary line
+and returns the module's own result.
 
 Check mode, a task with the user's own ``async``/``poll``, and
 ``progress_interval: 0`` run the module as a plain module, as before.
@@ -40,6 +42,9 @@ JOB_TIME_LIMIT = 7 * 24 * 3600
 # Polls a dead module process may be seen without a result before the task fails (its wrapper may
 # still be writing the result at the first one).
 DEAD_POLLS = 2
+DEAD_SECONDS = 1.0
+# Shortest time between two looks at a young job (see ActionModule._watch).
+QUICK_LOOK = 0.25
 _SEPARATOR = "@@nvidia.air.progress@@"
 _JOB_KEYS = ("ansible_job_id", "started", "finished", "results_file", "erased", "_ansible_suppress_tmpdir_delete")
 
@@ -197,23 +202,38 @@ class ActionModule(ActionBase):
             shell.set_option("async_dir", own_async_dir)
 
     def _watch(self, job, progress_file, interval, host):
-        """Print a line per interval until the job has finished (None) or its process died (a failure result)."""
-        pid, dead_polls = None, 0
+        """Print a line per interval until the job has finished (None) or its process died (a failure result).
+
+        It looks more often than it prints while the job is young, every tenth of the time the job has run
+        (at least ``QUICK_LOOK`` seconds apart, at most ``interval``): a short upload's task then ends within
+        about a tenth of its duration after the module, not at the next interval, and a long one is looked
+        at once per interval as before.
+        """
+        pid, dead_since, dead_polls = None, None, 0
+        started = next_line = time.monotonic()
         while True:
             snapshot, finished, alive = self._look(progress_file, job["results_file"], pid)
             if finished:
                 return None
+            now = time.monotonic()
             if snapshot:
                 pid = snapshot.get("pid") or pid
-                display.display("%s [%s]: %s" % (MODULE, host, progress_line(snapshot)))
-            dead_polls = dead_polls + 1 if alive is False else 0
-            if dead_polls >= DEAD_POLLS:
+                if now >= next_line:
+                    display.display("%s [%s]: %s" % (MODULE, host, progress_line(snapshot)))
+                    next_line = now + interval
+            if alive is False:
+                dead_since, dead_polls = dead_since or now, dead_polls + 1
+            else:
+                dead_since, dead_polls = None, 0
+            # Its wrapper may still be writing the result at the first look: a death counts after two looks
+            # and at least an interval (or DEAD_SECONDS, whichever is shorter).
+            if dead_polls >= DEAD_POLLS and now - dead_since >= min(interval, DEAD_SECONDS):
                 return {
                     "failed": True, "changed": False, "interrupted": True,
                     "msg": "the upload was interrupted: its background process (pid %s) ended without a result. "
                            "Run the task again: it resumes the upload from the parts already sent" % pid,
                 }
-            time.sleep(interval)
+            time.sleep(min(interval, max(QUICK_LOOK, (now - started) / 10.0)))
 
     def _look(self, progress_file, results_file, pid):
         """``(progress snapshot or None, job finished, module alive or None)`` with one shell command."""
@@ -233,8 +253,9 @@ class ActionModule(ActionBase):
         status = self._execute_module(module_name="ansible.legacy.async_status", task_vars=task_vars,
                                       module_args={"jid": jid, "mode": "status", "_async_dir": async_dir})
         outcome = dict((key, value) for key, value in status.items() if key not in _JOB_KEYS)
-        if outcome.get("failed") and "failure" not in outcome:
-            # The wrapper's own report: the module process ended without writing a result.
+        # The wrapper's own report (it names the command it ran): the module process ended without writing a
+        # result. A module that refused its arguments (AnsibleModule's own check) wrote one: that is no interruption.
+        if outcome.get("failed") and "failure" not in outcome and "cmd" in outcome:
             outcome.update(interrupted=True, changed=False, msg=(
                 "the upload was interrupted (%s). Run the task again: it resumes the upload from the parts "
                 "already sent" % outcome.get("msg", "the background process ended without a result")))

@@ -28,12 +28,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import collections
 import datetime
 import math
 import re
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait as wait_futures, FIRST_EXCEPTION
+from concurrent.futures import ThreadPoolExecutor, wait as wait_futures, FIRST_COMPLETED
 
 from urllib.parse import parse_qs, urlsplit
 
@@ -47,6 +48,12 @@ except ImportError:
     HAS_REQUESTS = False
     HTTPAdapter = object
 
+from ansible_collections.nvidia.air.plugins.module_utils._concurrency import (
+    AUTO,
+    AUTO_START,
+    is_throttling,
+    worker_policy,
+)
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirApiError,
     AirError,
@@ -185,6 +192,7 @@ class _Job:
         self.path, self.identity, self.sha256, self.stats = path, identity, sha256, stats
         self.wait_timeout, self.poll_interval = wait_timeout, poll_interval
         self.plan = None
+        self.workers = None  # the worker policy of the parts being sent (_concurrency)
         self.resumed = False
         self.owned = False  # this run started the upload, or the server confirmed it is the journal's
         self.met_other_run = False  # another run's upload was found on the image
@@ -196,8 +204,8 @@ class ImageUploader:
     def __init__(self, client, workers=4, part_timeout=300.0, part_attempts=5, hash_cache=True, cache_dir=None,
                  progress_file=None, progress_callback=None, retry=None, warn=None, clock=time.monotonic,
                  sleep=time.sleep):
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise AirInputError("workers must be an integer >= 1 (got %r)" % (workers,), step="check input")
+        if workers != AUTO and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+            raise AirInputError("workers must be an integer >= 1 or %r (got %r)" % (AUTO, workers), step="check input")
         if part_timeout is None or part_timeout <= 0:
             raise AirInputError("part_timeout must be a positive number of seconds", step="check input")
         if progress_file and not Progress.prepare_file(progress_file):
@@ -222,7 +230,7 @@ class ImageUploader:
         self._hashed = None
         self.part_retries = 0
         self._retries_lock = threading.Lock()
-        if workers > RECOMMENDED_MAX_WORKERS:
+        if workers != AUTO and workers > RECOMMENDED_MAX_WORKERS:
             self._warn("workers=%d is above %d; more parallel parts rarely help and multiply memory and "
                        "connections (4-8 is usually best)" % (workers, RECOMMENDED_MAX_WORKERS))
 
@@ -266,7 +274,8 @@ class ImageUploader:
         stats = {
             "bytes_total": identity["size"], "bytes_uploaded": 0, "parts_total": 0, "parts_uploaded": 0,
             "parts_resumed": 0, "seconds": 0.0, "mb_per_s": 0.0, "retries": 0, "hash_seconds": round(hash_seconds, 3),
-            "hash_source": source, "sha256": sha256, "workers": self.workers, "chunk_size": None, "resumed": False,
+            "hash_source": source, "sha256": sha256, "workers": AUTO_START if self.workers == AUTO else self.workers,
+            "workers_auto": self.workers == AUTO, "workers_peak": 0, "chunk_size": None, "resumed": False,
             "upload_aborted": None, "validation_seconds": None, "adopted": False, "waited_seconds": 0.0,
         }
         job = _Job(path, identity, sha256, stats, wait_timeout, poll_interval)
@@ -595,11 +604,13 @@ class ImageUploader:
                        total=self.part_timeout)
 
     def _put_parts(self, parts, journal, job):
+        """Send ``parts``, at most as many at once as the worker policy allows (``_concurrency``)."""
         if not parts:
             return
         stop = threading.Event()
         lock = threading.Lock()
         stats = job.stats
+        workers = job.workers = worker_policy(self.workers, self._clock)
 
         def run(part):
             if stop.is_set():
@@ -613,21 +624,32 @@ class ImageUploader:
             self.progress.part_finished()
             return part.number
 
-        pool = ThreadPoolExecutor(max_workers=min(self.workers, len(parts)), thread_name_prefix="air-part")
+        waiting, running = collections.deque(parts), set()
+
+        def count_in_effect():
+            """Whether the policy's count is what runs (parts wait for a slot, or every slot is busy)."""
+            return bool(waiting) or len(running) >= workers.limit
+
+        pool = ThreadPoolExecutor(max_workers=min(workers.cap, len(parts)), thread_name_prefix="air-part")
         try:
-            futures = [pool.submit(run, part) for part in parts]
-            finished, _pending = wait_futures(futures, return_when=FIRST_EXCEPTION)
-            failures = [f.exception() for f in finished if f.exception() is not None]
-            if failures:
-                stop.set()
-                for future in futures:
-                    future.cancel()
-                wait_futures(futures)
-                real = [e for e in failures if not isinstance(e, _Cancelled)]
-                raise real[0] if real else failures[0]
+            while waiting or running:
+                while waiting and len(running) < workers.limit:
+                    running.add(pool.submit(run, waiting.popleft()))
+                stats["workers_peak"] = max(stats["workers_peak"], len(running))
+                check_in = workers.next_check(self._clock()) if count_in_effect() else None
+                finished, running = wait_futures(running, timeout=check_in, return_when=FIRST_COMPLETED)
+                failures = [f.exception() for f in finished if f.exception() is not None]
+                if failures:
+                    stop.set()
+                    failures += [f.exception() for f in wait_futures(running)[0] if f.exception() is not None]
+                    real = [e for e in failures if not isinstance(e, _Cancelled)]
+                    raise real[0] if real else failures[0]
+                if count_in_effect():  # measured only then: a count that cannot be filled says nothing
+                    workers.observe(self._clock(), self.progress.bytes_done)
         finally:
             stop.set()
             pool.shutdown(wait=True)
+            stats["workers"] = min(workers.settled, stats["workers_peak"]) if workers.auto else workers.settled
 
     def _put_part(self, part, stop, job):
         """PUT one part under the retry policy; returns its ETag (unquoted)."""
@@ -680,9 +702,11 @@ class ImageUploader:
                 return False
             return error.status is None or error.status in STORAGE_RETRY_STATUSES or error.code == "MissingETag"
 
-        def count_retry(_error, _number):
+        def count_retry(error, _number):
             with self._retries_lock:
                 self.part_retries += 1
+            if is_throttling(getattr(error, "status", None), getattr(error, "code", None)):
+                job.workers.slow_down(self._clock())
 
         def wait(seconds):
             if stop.wait(seconds):

@@ -87,9 +87,16 @@ options:
     default: fail
   workers:
     description:
-      - Parts uploaded in parallel (at least 1). 4 to 8 is usually best; memory grows by about 1 MiB per worker.
-        Above 10 a warning is shown.
-    type: int
+      - Parts uploaded in parallel, a whole number of at least 1 (above 10 a warning is shown), or V(auto).
+      - V(auto) finds the number for your link while it uploads. It starts with 4 parts in parallel, measures the
+        throughput, doubles the number while the throughput keeps rising (then grows it by a quarter while it
+        still rises by 10 %), and goes back to the last number that helped once it stops rising. When the
+        storage asks to slow down (HTTP 429 or 503, C(SlowDown)) it halves the number. It never uses more than
+        16. RV(upload.workers) reports the number it settled on.
+      - Over a WAN one connection rarely fills the link, so more parts in parallel make a long upload faster;
+        on a fast local link 4 is enough. Each worker needs about 2 MiB of memory (its 1 MiB send block,
+        socket buffers and a thread) and one connection.
+    type: raw
     default: 4
   part_timeout:
     description:
@@ -143,7 +150,7 @@ options:
     default: true
 notes:
   - Large images. Hashing runs at about 2 GB/s per core; the upload's speed is set by your link and
-    O(workers). Presigned part URLs expire (the lifetime is set by Air); a very slow link may need more workers.
+    O(workers) (V(auto) finds the number for the link). Presigned part URLs expire (the lifetime is set by Air); a very slow link may need more workers.
   - Async and AWX. Run long uploads with C(async) and C(poll), or C(poll=0) and M(ansible.builtin.async_status),
     and watch O(progress_file). If the async limit kills the task, the next run resumes the upload. In AWX size
     the job timeout for the whole upload.
@@ -167,6 +174,13 @@ EXAMPLES = r"""
     src: /srv/images/cumulus-vx-5.16.0.qcow2
     workers: 8
   delegate_to: localhost
+
+- name: Upload over a WAN, as many parts in parallel as the link rewards
+  nvidia.air.air_image_upload:
+    name: cumulus-vx
+    version: 5.16.0
+    src: /srv/images/cumulus-vx-5.16.0.qcow2
+    workers: auto
 
 - name: Replace the file of an unpublished image
   nvidia.air.air_image_upload:
@@ -240,7 +254,15 @@ upload:
       description: Seconds the Air API took to validate the upload (null without O(wait)).
       type: float
     workers:
-      description: Parallel workers used.
+      description:
+        - Parallel workers used. With O(workers=auto), the number it settled on (never more than the parts
+          that were in flight at once).
+      type: int
+    workers_auto:
+      description: Whether O(workers=auto) chose the number of workers.
+      type: bool
+    workers_peak:
+      description: The most parts that were in flight at once.
       type: int
     chunk_size:
       description: Part size chosen by the Air API.
@@ -261,7 +283,8 @@ upload:
       type: float
   sample: {bytes_total: 24117248, bytes_uploaded: 24117248, parts_total: 5, parts_uploaded: 5, parts_resumed: 0,
            resumed: false, seconds: 0.41, mb_per_s: 58.8, retries: 0, hash_seconds: 0.02, hash_source: computed,
-           validation_seconds: 0.5, workers: 4, chunk_size: 5242880, upload_aborted: null,
+           validation_seconds: 0.5, workers: 4, workers_auto: false, workers_peak: 4, chunk_size: 5242880,
+           upload_aborted: null,
            sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08}
 actions:
   description: What the task did (or would do in check mode), one line each.
@@ -279,6 +302,7 @@ failure:
            message: the presigned URL for part 3 has expired, image_id: 935b994e-9e1e-4d85-9275-10f7b3111cd9}
 """
 
+from ansible_collections.nvidia.air.plugins.module_utils._concurrency import parse_workers
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._files import check_checksum, check_source
 from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image
@@ -294,7 +318,7 @@ class AirImageUploadModule(AirModule):
         src=dict(type="path", required=True),
         checksum=dict(type="str"),
         on_mismatch=dict(type="str", default="fail", choices=["fail", "replace"]),
-        workers=dict(type="int", default=4),
+        workers=dict(type="raw", default=4),
         part_timeout=dict(type="float", default=300.0),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="float", default=1800.0),
@@ -314,8 +338,7 @@ class AirImageUploadModule(AirModule):
         # Bad input fails here, before the API is contacted.
         check_source(p["src"])
         check_checksum(p["checksum"])
-        if p["workers"] < 1:
-            raise AirInputError("workers must be at least 1", step="check options")
+        p["workers"] = parse_workers(p["workers"], step="check options")
         if not 0 <= p["progress_interval"] <= self.max_seconds:  # NaN fails both comparisons
             raise AirInputError("progress_interval must be 0 or more seconds, at most %d (got %s)"
                                 % (self.max_seconds, p["progress_interval"]), step="check options")

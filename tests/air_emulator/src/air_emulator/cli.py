@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "air-admin/nvapi-admin-token (admin)")
     p.add_argument("--storage-port", type=int, default=0,
                    help="port of the part-upload data plane (default: the previous run's, else a free one)")
+    p.add_argument("--storage-connection-rate", type=float, metavar="MBPS",
+                   help="WAN model: MB/s (10^6 bytes/s) each data-plane connection may carry (default: unlimited)")
+    p.add_argument("--storage-link-rate", type=float, metavar="MBPS",
+                   help="WAN model: MB/s all data-plane connections together may carry (default: unlimited)")
+    p.add_argument("--storage-latency", type=float, default=0.0, metavar="MS",
+                   help="WAN model: milliseconds added to each part request and to each answer (default 0)")
     p.add_argument("--s3-endpoint", metavar="URL",
                    help="use this S3 endpoint (e.g. a moto server) for multipart uploads instead of local files")
     p.add_argument("--s3-bucket", default="air-emulator", help="bucket for --s3-endpoint (default air-emulator)")
@@ -75,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host, port=args.port, data_dir=args.data_dir, chunk_size=args.chunk_size,
             validation_delay=args.validation_delay, transition_delay=args.transition_delay, url_ttl=args.url_ttl,
             storage_port=args.storage_port, s3_endpoint=args.s3_endpoint, s3_bucket=args.s3_bucket,
-            tokens=parse_org_specs(args.org),
+            storage_connection_rate=args.storage_connection_rate, storage_link_rate=args.storage_link_rate,
+            storage_latency=args.storage_latency, tokens=parse_org_specs(args.org),
         )
         settings.validate()
     except ConfigError as exc:

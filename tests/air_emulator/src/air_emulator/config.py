@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import uuid
+
+from .wan import WanModel
 
 # Scope names follow the Air reference pages (``air:image_read`` ...); the
 # ``air:`` prefix is optional on the command line. ``all`` means every image
@@ -119,6 +122,10 @@ class Settings:
     s3_endpoint: str | None = None
     s3_bucket: str = "air-emulator"
     s3_region: str = "us-east-1"
+    # The WAN model of the local data plane (wan.py): MB/s per connection and for the link, ms one way.
+    storage_connection_rate: float | None = None
+    storage_link_rate: float | None = None
+    storage_latency: float = 0.0
     tokens: dict = dataclasses.field(default_factory=lambda: parse_org_specs(None))
 
     def validate(self) -> None:
@@ -129,6 +136,19 @@ class Settings:
                 raise ConfigError(f"--{name.replace('_', '-')} must not be negative")
         if self.url_ttl <= 0:
             raise ConfigError("--url-ttl must be positive")
+        for name in ("storage_connection_rate", "storage_link_rate"):
+            value = getattr(self, name)
+            if value is not None and not (value > 0 and math.isfinite(value)):
+                raise ConfigError(f"--{name.replace('_', '-')} must be a positive number of MB/s, got {value}")
+        if not (self.storage_latency >= 0 and math.isfinite(self.storage_latency)):
+            raise ConfigError(f"--storage-latency must be 0 or more milliseconds, got {self.storage_latency}")
+        if self.s3_endpoint and self.wan.active:
+            raise ConfigError("--storage-connection-rate, --storage-link-rate and --storage-latency shape the local "
+                              "data plane; they cannot be used with --s3-endpoint")
+
+    @property
+    def wan(self) -> WanModel:
+        return WanModel(self.storage_connection_rate, self.storage_link_rate, self.storage_latency)
 
     @property
     def orgs(self) -> dict[str, Org]:

@@ -142,16 +142,12 @@ class Service:
         return image
 
     def _name_taken(self, org: str, name: str, version: str, exclude: str | None = None) -> bool:
-        return any(
-            i["_org"] == org and i["name"] == name and i["version"] == version and i["id"] != exclude
-            for i in self.store.all_images()
-        )
+        return any(i["id"] != exclude for i in self.store.images_named(name, version, org))
 
     def _catalog_taken(self, name: str, version: str, exclude: str) -> bool:
         return any(
-            (i["published"] or i["upload_status"] == "PUBLISHING")
-            and i["name"] == name and i["version"] == version and i["id"] != exclude
-            for i in self.store.all_images()
+            (i["published"] or i["upload_status"] == "PUBLISHING") and i["id"] != exclude
+            for i in self.store.images_named(name, version)
         )
 
     def _touch(self, doc: dict) -> dict:
@@ -162,6 +158,11 @@ class Service:
     def list_images(self, principal) -> list[dict]:
         self.require(principal, "image_read")
         return [i for i in self.store.all_images() if self.visible(i, principal)]
+
+    def image_page(self, principal, **query) -> tuple[int, list[dict]]:
+        """One page of the images ``principal`` can see (``Store.image_page``'s query), in SQL."""
+        self.require(principal, "image_read")
+        return self.store.image_page((principal.org.name, principal.org.id), **query)
 
     def get_image(self, image_id: str, principal) -> dict:
         self.require(principal, "image_read")

@@ -6,6 +6,10 @@ streams each part to a file while computing its MD5 ETag, and keeps finished
 objects as the ordered list of their part files, so completing an upload is
 O(parts) and never copies bytes.
 
+With ``--storage-connection-rate``, ``--storage-link-rate`` or
+``--storage-latency`` the local data plane shapes what it receives like a WAN
+link (``wan.py``).
+
 ``S3Storage`` (``--s3-endpoint``) creates real multipart uploads on an S3
 endpoint (moto in our tests) and hands out real presigned ``upload_part`` URLs.
 """
@@ -24,6 +28,8 @@ import threading
 import time
 import urllib.parse
 from datetime import datetime, timezone
+
+from .wan import Wan
 
 log = logging.getLogger("air_emulator.storage")
 
@@ -103,6 +109,7 @@ class LocalStorage:
         self._secret = secret.encode()
         self._server = None
         self.base_url = None
+        self.wan = Wan(settings.wan)
 
     # -- server ------------------------------------------------------------------
     def start(self) -> None:
@@ -117,7 +124,14 @@ class LocalStorage:
         last_error = None
         for port in candidates:
             try:
-                server = _PartServer((self.settings.host, port), handler)
+                server = _PartServer((self.settings.host, port), handler, bind_and_activate=False)
+                server.receive_buffer = self.wan.receive_buffer
+                try:
+                    server.server_bind()
+                    server.server_activate()
+                except OSError:
+                    server.server_close()
+                    raise
                 break
             except OSError as exc:
                 last_error = exc
@@ -192,8 +206,11 @@ class LocalStorage:
             raise StorageError("InvalidArgument", "Part number must be within the upload plan.", 400)
         return upload, part_number
 
-    def receive_part(self, upload: dict, part_number: int, rfile, length: int) -> str:
-        """Stream ``length`` bytes to the part file; return the hex MD5."""
+    def receive_part(self, upload: dict, part_number: int, rfile, length: int, on_block=None) -> str:
+        """Stream ``length`` bytes to the part file; return the hex MD5.
+
+        ``on_block(n)`` is told of each block read (the WAN model waits there).
+        """
         directory = os.path.join(self.parts_dir, upload["upload_id"])
         final = os.path.join(directory, str(part_number))
         temp = os.path.join(directory, f".{part_number}.{threading.get_ident()}.tmp")
@@ -213,6 +230,8 @@ class LocalStorage:
                 md5.update(view[:n])
                 os.write(fd, view[:n])
                 received += n
+                if on_block is not None:
+                    on_block(n)
         finally:
             os.close(fd)
         if received != length:
@@ -304,6 +323,12 @@ class _PartServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    receive_buffer = None  # bytes; set by the WAN model (connections inherit it from the listening socket)
+
+    def server_bind(self):
+        if self.receive_buffer:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        super().server_bind()
 
 
 def _make_handler(storage: LocalStorage):
@@ -311,11 +336,16 @@ def _make_handler(storage: LocalStorage):
         protocol_version = "HTTP/1.1"
         server_version = "AirEmulatorS3"
 
+        def setup(self):
+            super().setup()
+            self.shaper = storage.wan.connection()  # one per connection, like a TCP flow
+
         def log_message(self, fmt, *args):  # quiet; URLs carry signatures
             log.debug("storage %s", fmt % args)
 
         def _reply(self, status: int, code: str | None = None, message: str = "", headers=()):
             body = _s3_error_xml(code, message) if code else b""
+            self.shaper.latency()  # the answer's way back
             self.send_response(status)
             for name, value in headers:
                 self.send_header(name, value)
@@ -333,12 +363,18 @@ def _make_handler(storage: LocalStorage):
                     self.close_connection = True
                     return
                 remaining -= len(chunk)
+                self.shaper.received(len(chunk))
 
         def _not_allowed(self):
             self._drain(int(self.headers.get("Content-Length") or 0))
             self._reply(405, "MethodNotAllowed", "The specified method is not allowed against this resource.")
 
         do_GET = do_POST = do_DELETE = do_HEAD = _not_allowed
+
+        def parse_request(self):
+            self.shaper.latency()  # the request's way to the storage (its first bytes have arrived)
+            self.shaper.body_starts()
+            return super().parse_request()
 
         def do_PUT(self):
             length_header = self.headers.get("Content-Length")
@@ -384,7 +420,7 @@ def _make_handler(storage: LocalStorage):
                     self._reply(403, "AccessDenied", "Request has expired")
                     return
             try:
-                etag = storage.receive_part(upload, part_number, self.rfile, length)
+                etag = storage.receive_part(upload, part_number, self.rfile, length, on_block=self.shaper.received)
             except ConnectionError:
                 self.close_connection = True
                 return

@@ -3,6 +3,11 @@
 Documents are stored as JSON next to the few columns queries need. One
 connection is shared by all threads and serialised by a lock: the emulator
 handles a handful of requests at a time and SQLite is fastest that way.
+
+Image lists and the name checks run in SQL on the JSON documents
+(``json_extract``, with expression indexes), so a request reads only the
+images it returns: with thousands of images stored, creating one or listing a
+page must not parse every document (README, "Performance").
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -27,7 +33,23 @@ CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS manifests (id TEXT PRIMARY KEY, image_id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS publish_access_records (
     id TEXT PRIMARY KEY, org TEXT NOT NULL, image_id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS images_by_name ON images (
+    json_extract(doc, '$.name'), json_extract(doc, '$.version'), org);
+CREATE INDEX IF NOT EXISTS images_by_age ON images (json_extract(doc, '$.created'), id);
 """
+_FIELD = re.compile(r"^[a-z_]+$")
+
+
+def _field(name: str) -> str:
+    """The SQL expression of a top-level field of an image document (names are code constants)."""
+    if not _FIELD.match(name):
+        raise ValueError(f"not a document field: {name!r}")
+    return f"json_extract(doc, '$.{name}')"
+
+
+def _contains_folded(value, text: str) -> bool:
+    """Python's case-insensitive substring test (SQLite's lower() folds ASCII only)."""
+    return text in str(value or "").lower()
 
 
 class Clock:
@@ -55,6 +77,7 @@ class Store:
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.create_function("contains_folded", 2, _contains_folded, deterministic=True)
         self._db.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._depth = 0
@@ -103,6 +126,54 @@ class Store:
 
     def all_images(self):
         return self._all("images")
+
+    def images_named(self, name: str, version: str, org: str | None = None) -> list[dict]:
+        """Images called ``name`` ``version`` (of ``org``, else of every org); an index lookup."""
+        where = f"WHERE {_field('name')} = ? AND {_field('version')} = ?"
+        args: tuple = (name, version)
+        if org is not None:
+            where, args = where + " AND org = ?", args + (org,)
+        return self._all("images", where, args)
+
+    def image_page(self, visible_to: tuple[str, str], *, equals: dict | None = None, flags: dict | None = None,
+                   search: tuple[str, tuple] | None = None, ordering: list | None = None, limit: int = 100,
+                   offset: int = 0) -> tuple[int, list[dict]]:
+        """``(count, images)``: one page of the images org ``visible_to = (name, id)`` can see.
+
+        ``equals``: field -> text it must equal; ``flags``: field -> bool its truth
+        must equal (``is_owned_by_client`` too); ``search``: (lower-case text,
+        fields), any field containing it; ``ordering``: [(field, descending)],
+        null values last (first when descending), ties by ``(created, id)``,
+        like the API's Python lists.
+        """
+        org, org_id = visible_to
+        clauses = [f"(org = ? OR (coalesce({_field('published')}, 0) AND (coalesce({_field('publicly_published')}, 0)"
+                   " OR EXISTS (SELECT 1 FROM json_each(doc, '$._allowed_orgs') WHERE value = ?))))"]
+        args: list = [org, org_id]
+        for name, wanted in (equals or {}).items():
+            clauses.append(f"{_field(name)} = ?")
+            args.append(wanted)
+        for name, wanted in (flags or {}).items():
+            expression = "org = ?" if name == "is_owned_by_client" else f"coalesce({_field(name)}, 0) != 0"
+            if name == "is_owned_by_client":
+                args.append(org)
+            clauses.append(f"({expression}) = ?")
+            args.append(1 if wanted else 0)
+        if search:
+            text, fields = search
+            clauses.append("(" + " OR ".join(f"contains_folded({_field(f)}, ?)" for f in fields) + ")")
+            args.extend([text] * len(fields))
+        order = []
+        for name, descending in ordering or []:
+            direction = " DESC" if descending else ""
+            order += [f"({_field(name)} IS NULL){direction}", f"{_field(name)}{direction}"]
+        order += [_field("created"), "id"]
+        where = " AND ".join(clauses)
+        with self._lock:
+            count = self._db.execute(f"SELECT count(*) FROM images WHERE {where}", args).fetchone()[0]
+            rows = self._db.execute(f"SELECT doc FROM images WHERE {where} ORDER BY {', '.join(order)} "
+                                    "LIMIT ? OFFSET ?", args + [limit, offset]).fetchall()
+        return count, [json.loads(r[0]) for r in rows]
 
     def put_image(self, doc: dict) -> None:
         with self.tx():

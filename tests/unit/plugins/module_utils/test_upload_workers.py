@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, NVIDIA Air collection contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""``workers: auto`` (``_concurrency``): the policy on its own, then uploads against the emulator's WAN model.
+
+The WAN tests assert where the worker count converges (how many parts the
+modelled link rewards), never how long the upload took.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from air_emulator.testing import Emulator
+from air_unit_helpers import CHUNK, DEMO_TOKEN, EMULATOR_ARGS, image_fields
+from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient
+from ansible_collections.nvidia.air.plugins.module_utils._concurrency import (
+    AUTO_CAP, AUTO_START, SETTLE, WINDOW, AutoWorkers, FixedWorkers, parse_workers,
+)
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
+from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageUploader
+
+
+# --------------------------------------------------------------- the policy alone
+class Link:
+    """A modelled link for the policy: each part carries ``per_part`` bytes/s, all together at most ``link``."""
+
+    def __init__(self, per_part, link):
+        self.per_part, self.link = per_part, link
+        self.now, self.sent = 0.0, 0.0
+
+    def run(self, policy, seconds, step=0.05):
+        """Advance time, sending at the rate ``policy.limit`` parts get; ``observe`` as the uploader does."""
+        end = self.now + seconds
+        while self.now < end:
+            self.now += step
+            self.sent += min(policy.limit * self.per_part, self.link) * step
+            policy.observe(self.now, self.sent)
+
+
+def auto(link):
+    return AutoWorkers(clock=lambda: link.now)
+
+
+@pytest.mark.parametrize("per_part, link_rate, settles_on", [
+    (25e6, 400e6, AUTO_CAP),  # 16 parts fill the link exactly
+    (25e6, 200e6, 8),
+    (100e6, 1000e6, AUTO_CAP),  # 8 -> 16 still adds 25 %: kept, and 16 is the cap
+    (10e6, 20e6, AUTO_START),  # 4 parts already fill the link: adding more does not help
+    (10e6, 60e6, 8),  # 4 -> 8 helps (+50 %), 8 -> 16 no longer does
+    (10e6, 50e6, 8),  # 4 -> 8 +25 % (kept, then smaller steps), 8 -> 10 +0 %: back to 8
+])
+def test_auto_settles_on_the_count_the_link_rewards(per_part, link_rate, settles_on):
+    link = Link(per_part, link_rate)
+    policy = auto(link)
+    assert policy.limit == AUTO_START
+    link.run(policy, 20)
+    assert policy.done
+    assert policy.settled == settles_on, policy.history
+
+
+def test_auto_measures_after_the_new_parts_settled_and_over_a_window():
+    link = Link(10e6, 1e9)
+    policy = auto(link)
+    link.run(policy, SETTLE + WINDOW - 0.1)
+    assert policy.limit == AUTO_START  # not measured long enough yet
+    link.run(policy, 0.2)
+    assert policy.limit == 2 * AUTO_START
+    assert policy.next_check(link.now) == pytest.approx(SETTLE, abs=0.1)
+
+
+def test_auto_never_exceeds_its_cap():
+    link = Link(1e6, 1e12)
+    policy = auto(link)
+    link.run(policy, 30)
+    assert policy.settled == AUTO_CAP and policy.done
+    assert max(count for count, _rate in policy.history) == AUTO_CAP
+
+
+def test_a_throttling_storage_halves_the_count_once_per_window_and_it_stays():
+    link = Link(25e6, 400e6)
+    policy = auto(link)
+    link.run(policy, SETTLE + WINDOW + 0.1)
+    assert policy.limit == 8
+    policy.slow_down(link.now)
+    policy.slow_down(link.now + 0.1)  # the same burst of 503s: one halving
+    assert policy.limit == 4 and policy.done
+    link.run(policy, 10)
+    assert policy.limit == 4
+    policy.slow_down(link.now)
+    assert policy.limit == 2
+    assert policy.next_check(link.now) is None
+
+
+def test_fixed_workers_never_change():
+    policy = FixedWorkers(3)
+    policy.observe(10.0, 1e9)
+    policy.slow_down(10.0)
+    assert (policy.limit, policy.settled, policy.next_check(10.0)) == (3, 3, None)
+
+
+@pytest.mark.parametrize("given, expected", [(4, 4), ("4", 4), (" 12 ", 12), ("auto", "auto"), ("AUTO", "auto"),
+                                             (8.0, 8)])
+def test_parse_workers(given, expected):
+    assert parse_workers(given) == expected
+
+
+@pytest.mark.parametrize("given", [0, -1, True, 2.5, "many", "", None, "4.5", [4]])
+def test_parse_workers_refuses_anything_else(given):
+    with pytest.raises(AirInputError, match="workers must be a whole number of at least 1, or auto"):
+        parse_workers(given)
+
+
+# ------------------------------------------------------- uploads over the WAN model
+# A new connection first fills its socket buffers (megabytes on loopback) at memory speed. The parts here are
+# large enough (20 MB) that this start is a small part of each, and the rates low enough that the CPU of a busy
+# 2-core machine is not what limits them.
+WAN_CHUNK = 20_000_000
+
+
+@pytest.fixture(scope="module")
+def wan_emulator():
+    """Each part connection carries 4 MB/s, the link 24 MB/s: 6 parts in flight fill it."""
+    with Emulator("--chunk-size", str(WAN_CHUNK), "--validation-delay", "0.2", "--storage-connection-rate", "4",
+                  "--storage-link-rate", "24") as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def narrow_emulator():
+    """Each connection 16 MB/s, the link 20 MB/s: the first 4 parts in flight already fill it."""
+    with Emulator(*EMULATOR_ARGS, "--storage-connection-rate", "16", "--storage-link-rate", "20") as emu:
+        yield emu
+
+
+def upload_auto(emu, random_file, cache_dir, parts, name, chunk=CHUNK):
+    client = AirClient(api_url=emu.url, api_token=DEMO_TOKEN)
+    try:
+        image = client.images.create(image_fields(name, "1.0"))
+        source = random_file(parts * chunk, name="%s.img" % name)
+        image, stats = ImageUploader(client, workers="auto", cache_dir=cache_dir).upload(image, source.path)
+    finally:
+        client.close()
+    assert image.upload_status == "COMPLETE" and image.hash == source.sha256
+    assert stats["workers_auto"] is True and stats["parts_uploaded"] == parts
+    return stats
+
+
+def test_auto_adds_parts_while_the_link_has_room(wan_emulator, random_file, cache_dir):
+    # 4 parts carry 16 MB/s; 8 fill the 24 MB/s link (+50 %), so it grows past 4 and keeps at least the 6 parts
+    # the link needs. (Whether it then goes back from 10 or 16 to 8 depends on how much the new connections'
+    # socket buffers, which Linux grows on loopback, absorb while it measures; the test below shows it stops
+    # adding where more parts do not help.)
+    # 16 parts: every count it tries is in effect until it has decided (the first part ends after about 5 s).
+    stats = upload_auto(wan_emulator, random_file, cache_dir, parts=16, name="wan-auto", chunk=WAN_CHUNK)
+    assert stats["workers_peak"] > 8
+    assert 6 <= stats["workers"] <= 16, stats
+
+
+def test_auto_keeps_its_start_when_more_parts_do_not_help(narrow_emulator, random_file, cache_dir):
+    stats = upload_auto(narrow_emulator, random_file, cache_dir, parts=30, name="narrow-auto")
+    assert stats["workers_peak"] == 2 * AUTO_START  # it tried
+    assert stats["workers"] == AUTO_START, stats
+
+
+def test_auto_halves_the_count_when_the_storage_says_slow_down(emulator, make_uploader, make_image, random_file):
+    emulator.add_fault(action="status", status=503, method="PUT", path="/_s3/", part_numbers=[1],
+                       detail="Please reduce your request rate.")
+    source = random_file(8 * CHUNK)
+    image, stats = make_uploader(workers="auto").upload(make_image(), source.path)
+    assert image.upload_status == "COMPLETE"
+    assert stats["retries"] >= 1
+    assert stats["workers"] == AUTO_START // 2, stats
