@@ -269,10 +269,27 @@ test-dates: setup
 #   AIR_IT_RUNS=2 make test-integration     (every target twice against one emulator)
 INTEGRATION_ARGS ?=
 
+# Without INTEGRATION_ARGS the targets run as INTEGRATION_SHARDS shards side by side (each with its own
+# copy and emulator: scripts/ansible-test-integration.sh --shard K/N); each shard's output is printed when
+# all have ended, and the first failing shard's exit status is the recipe's.
+INTEGRATION_SHARDS ?= 2
+
 test-integration: setup
 	@echo "==> test-integration: ansible-test integration against the Air API emulator"
-	@status=0; bash scripts/ansible-test-integration.sh $(INTEGRATION_ARGS) || status=$$?; \
-	bash scripts/ansible-test-integration.sh --stop-emulator; \
+	@if [ -n "$(strip $(INTEGRATION_ARGS))" ] || [ "$(INTEGRATION_SHARDS)" -le 1 ]; then \
+	    status=0; bash scripts/ansible-test-integration.sh $(INTEGRATION_ARGS) || status=$$?; \
+	    bash scripts/ansible-test-integration.sh --stop-emulator; \
+	    exit $$status; \
+	fi; \
+	logs=$$(mktemp -d); pids=(); start=$$SECONDS; \
+	for k in $$(seq 0 $$(($(INTEGRATION_SHARDS) - 1))); do \
+	    bash scripts/ansible-test-integration.sh --shard $$k/$(INTEGRATION_SHARDS) >"$$logs/$$k.log" 2>&1 & pids+=($$!); \
+	done; \
+	status=0; for k in "$${!pids[@]}"; do \
+	    wait "$${pids[$$k]}" || { rc=$$?; [ $$status -ne 0 ] || status=$$rc; echo "==> integration shard $$k failed (exit $$rc)"; }; \
+	done; \
+	for k in "$${!pids[@]}"; do cat "$$logs/$$k.log"; done; rm -rf "$$logs"; \
+	echo "==> test-integration: $(INTEGRATION_SHARDS) shards ended in $$((SECONDS - start)) s (exit $$status)"; \
 	exit $$status
 
 # Molecule: one scenario per role under extensions/molecule/ (image_build,

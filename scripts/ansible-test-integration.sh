@@ -35,9 +35,31 @@
 #                            target passes again on the state the first one left
 #   AIR_IT_KEEP_EMULATOR=1   leave the emulator running after the run (debugging);
 #                            stop it later with --stop-emulator
+#
+#   scripts/ansible-test-integration.sh --shard K/N [ARGS]   only every N-th target (sorted by name,
+#                            hidden ones left out), starting with the K-th (0-based), in a scratch
+#                            root of its own (.cache/ansible-test-integration-K-of-N) with its own
+#                            emulator: `make test-integration` runs the N shards side by side.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+
+if [ "${1:-}" = "--shard" ]; then
+    shard=${2:?--shard needs K/N}
+    shift 2
+    index=${shard%/*} count=${shard#*/}
+    targets=()
+    position=0
+    for dir in "$repo"/tests/integration/targets/*/; do
+        name=$(basename "$dir")
+        grep -qx hidden "$dir/aliases" 2>/dev/null && continue
+        [ $((position % count)) -eq "$index" ] && targets+=("$name")
+        position=$((position + 1))
+    done
+    set -- "${targets[@]}" "$@"
+    AIR_IT_ROOT="${AIR_IT_ROOT:-$repo/.cache/ansible-test-integration-$index-of-$count}"
+    echo "==> integration shard $shard: ${targets[*]}" >&2
+fi
 # ansible-test and the Python that runs the modules come from ANSIBLE_TEST_VENV (default .venv); the
 # emulator always from .venv.
 venv="${ANSIBLE_TEST_VENV:-$repo/.venv}"
