@@ -45,7 +45,7 @@ class OrganizationsApi:
                 raise AirInputError("%s must be an org id or an NGC org name, got %r" % (where, item),
                                     step="check options")
             item = item.strip()
-            if UUID_RE.match(item):
+            if UUID_RE.fullmatch(item):
                 label, org_id = None, item.lower()
             else:
                 label, org_id = item, self._id_of(item, where)

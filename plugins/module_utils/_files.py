@@ -19,7 +19,7 @@ import tempfile
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirFileChangedError, AirInputError
 
 MAX_UPLOAD_SIZE = 120000000000  # the API's limit for one image file
-SHA256_RE = re.compile(r"^[0-9a-fA-F]{64}$")
+SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")  # with fullmatch: no trailing newline
 CACHE_ENV = "NVIDIA_AIR_CACHE_DIR"
 
 
@@ -69,7 +69,7 @@ def current_identity(path):
 
 
 def check_checksum(checksum):
-    if checksum is not None and not SHA256_RE.match(str(checksum)):
+    if checksum is not None and not SHA256_RE.fullmatch(str(checksum)):
         raise AirInputError("checksum must be a SHA-256 hex digest (64 hexadecimal characters)", step="check file")
     return checksum.lower() if checksum else None
 
@@ -92,19 +92,22 @@ def private_dir(path):
     return path
 
 
-def cache_problem(root=None):
+def cache_problem(root=None, subdirs=("uploads", "sha256")):
     """Why the cache directory cannot be used (a short reason), or None when it can.
 
-    Resume and the hash cache need it; a host with a read-only home still
-    uploads without them.
+    Resume and the hash cache need it; a host with a read-only home (or a
+    full disk, or a file where a directory should be) still uploads without
+    them. Each of ``subdirs`` is made and written to, as the journal and the
+    hash cache will.
     """
-    path = cache_root(root)
-    try:
-        private_dir(path)
-        probe = tempfile.NamedTemporaryFile(prefix=".probe-", dir=path)
-        probe.close()
-    except OSError as exc:
-        return "%s: %s" % (path, exc.strerror or exc)
+    root = cache_root(root)
+    for path in [root] + [os.path.join(root, name) for name in subdirs]:
+        try:
+            private_dir(path)
+            probe = tempfile.NamedTemporaryFile(prefix=".probe-", dir=path)
+            probe.close()
+        except OSError as exc:
+            return "%s: %s" % (path, exc.strerror or exc)
     return None
 
 

@@ -57,10 +57,20 @@ class UploadJournal:
 
     # ------------------------------------------------------------- host lock
     def try_acquire(self):
-        """Take the per-image lock; False while another run on this host holds it."""
+        """Take the per-image lock; False while another run on this host holds it.
+
+        A lock file that cannot be made (full disk, lost permissions) turns the
+        journal into a memory-only one, with a warning: the upload goes on.
+        """
         if not self.persistent:
             return True
-        fd = self._try_lock()
+        try:
+            fd = self._try_lock()
+        except OSError as exc:
+            self.persistent = False
+            self._warn("cannot lock the upload journal in %s (%s); the upload goes on, but a killed run cannot "
+                       "resume it" % (self.directory, exc.strerror or exc))
+            return True
         if fd is None:
             return False
         self._lock_fd = fd

@@ -17,7 +17,8 @@ from ansible_collections.nvidia.air.plugins.module_utils._dates import parse_dat
 from ansible_collections.nvidia.air.plugins.module_utils._errors import MASK, AirInputError
 
 # Air ids (images, shares, organizations, publish access records) are UUIDs.
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# Used with fullmatch: "$" would also accept a trailing newline ("<id>\n" read from a file).
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 # Upload states grouped by what they mean for a caller.
 UPLOADED_STATES = frozenset(("COMPLETE", "PUBLISHING", "UNPUBLISHING", "PENDING_PUBLISH", "PENDING_UNPUBLISH"))
@@ -72,7 +73,7 @@ def check_id(value, option):
     Ids end up in URL paths: anything else (``../images/<id>``) is refused
     before a request is made.
     """
-    if not isinstance(value, str) or not UUID_RE.match(value):
+    if not isinstance(value, str) or not UUID_RE.fullmatch(value):
         raise AirInputError("%s must be an Air id (a UUID such as 935b994e-9e1e-4d85-9275-10f7b3111cd9), got %r"
                             % (option, value), step="check options")
     return value.lower()

@@ -50,7 +50,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._retry import LOST_STAT
 
 TOKEN_ENV = "AIR_API_TOKEN"
 # One path segment: no slash, no dot segment, nothing that needs escaping.
-_SEGMENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~-]*$")
+_SEGMENT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")  # with fullmatch: no trailing newline either
 
 
 def error_from_response(response, step, image=None, image_id=None):
@@ -133,7 +133,7 @@ class ApiTransport:
         (``../x``, ``a/b``, ``%2e``) is refused here, before any request.
         """
         for part in parts:
-            if not _SEGMENT_RE.match(str(part)):
+            if not _SEGMENT_RE.fullmatch(str(part)):
                 raise AirInputError("%r is not a valid id" % (str(part),), step="check input")
         return self.api_url + "".join("%s/" % part for part in parts)
 

@@ -92,6 +92,8 @@ SEND_BLOCK = 1024 * 1024  # urllib3 sends 16 KiB blocks by default; 1 MiB halves
 URL_EXPIRY_MARGIN = 60.0  # do not resume with URLs this close to expiry
 CONNECT_TIMEOUT = 30.0
 MAX_RESTARTS = 3  # fresh starts after losing an upload (bounded: a flapping server cannot loop us forever)
+# complete-upload errors (S3's, passed on by the Air API) that prove the sent parts unusable.
+BAD_PARTS_CODES = frozenset(("InvalidPart", "InvalidPartOrder", "EntityTooSmall"))
 
 
 class _PartAdapter(HTTPAdapter):
@@ -290,6 +292,10 @@ class ImageUploader:
             raise self._other_file(image, job)
         if wait and image.upload_status == "VALIDATING":
             image = self._wait_validated(image, job)
+        if image.is_uploaded and not image.has_content(sha256, identity["size"]):
+            # Between this run's complete-upload and now, another run replaced the file (on_mismatch: replace
+            # on another host): say so instead of reporting this file as uploaded.
+            raise self._other_file(image, job)
         self.progress.set_state("complete" if image.upload_status == "COMPLETE" else "validating")
         return image, stats
 
@@ -386,6 +392,8 @@ class ImageUploader:
     def _resume_problem(self, saved, job):
         if saved.get("identity") != job.identity or saved.get("sha256") != job.sha256:
             return "it was started for a different file"
+        if len(saved.get("done") or {}) == len(saved.get("parts") or ()):
+            return None  # every part is sent: completing needs no part URL, however old
         expires = saved.get("urls_expire_at")
         if expires is not None and expires - URL_EXPIRY_MARGIN <= time.time():
             return "its part URLs have expired"
@@ -437,10 +445,11 @@ class ImageUploader:
 
     def _other_file(self, image, job):
         return AirUploadError(
-            "another run uploaded a different file into image %s while this run waited (sha256 %s, %s bytes)"
-            % (image.label, image.hash or "unknown", image.size), step="upload", image=image.label,
+            "image %s holds a different file (sha256 %s, %s bytes) than %s: another run uploaded it at the same "
+            "time" % (image.label, image.hash or "unknown", image.size, job.path), step="upload", image=image.label,
             image_id=image.id, stats=job.stats,
-            hint="run again with on_mismatch: replace to upload %s" % job.path)
+            hint="two runs disagree about this image's file; run again (with on_mismatch: replace) to upload %s"
+                 % job.path)
 
     # ------------------------------------------------------------------ start
     def _start(self, image, journal, job):
@@ -546,11 +555,26 @@ class ImageUploader:
                     stats=job.stats, cause=exc, request_id=exc.request_id,
                     hint="the upload and its journal are kept: the next run completes it without sending the "
                          "parts again"))
-            if not job.owned and exc.status == 400:
-                # A resumed upload that the storage does not recognise: it is not ours to abort.
-                raise _Restart("complete-upload refused the interrupted upload of %s (%s)"
+            if exc.status == 400 and getattr(exc, "body", {}).get("code") in BAD_PARTS_CODES:
+                if not job.owned:
+                    # A resumed upload whose parts the storage does not recognise: it is not ours to abort.
+                    raise _Restart("complete-upload refused the interrupted upload of %s (%s)"
+                                   % (image.label, exc.message), False)
+                raise  # the parts themselves are wrong: abort, the next run sends them again
+            current = self.client.images.get(image.id, step="complete")
+            if current.upload_status in ("VALIDATING",) or current.is_uploaded:
+                return current  # refused because it is done already (another attempt, another run)
+            if current.upload_status == "READY":
+                raise _Restart("the upload of %s was aborted while this run completed it (%s)"
                                % (image.label, exc.message), False)
-            raise
+            # Anything else (a token that lost a scope, a conflict, ...) says nothing against the parts.
+            job.stats.update(retries=self.part_retries + self.client.retries, upload_aborted=False)
+            raise _Kept(AirUploadError(
+                "all %d parts are uploaded, but complete-upload was refused: %s" % (len(parts), exc.message),
+                step="complete", image=image.label, image_id=image.id, status=exc.status, aborted=False,
+                stats=job.stats, cause=exc, request_id=exc.request_id,
+                hint="the upload and its journal are kept: once the cause is fixed, the next run completes it "
+                     "without sending the parts again"))
 
     def _failed(self, image, journal, exc, job):
         """Abort this run's upload after a failure and say whether that worked."""

@@ -188,7 +188,7 @@ import datetime
 
 from ansible_collections.nvidia.air.plugins.module_utils._dates import DATETIME_FORMAT, parse_datetime
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirError, AirInputError
-from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image, utcnow
+from ansible_collections.nvidia.air.plugins.module_utils._models import Image, utcnow
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
 
 
@@ -279,6 +279,8 @@ class AirImageShareModule(AirModule):
         else:
             to_create = []
             to_revoke = [s for s in live if not wanted or s.target_org in wanted]
+        if to_create:
+            self.refuse_own_org([org for org, _expires in to_create])
         if to_create and image.upload_status != "COMPLETE":
             raise AirInputError("image %s is %s; only an uploaded image (COMPLETE) can be shared"
                                 % (image.label, image.upload_status), step="share", image_id=image.id)
@@ -297,6 +299,21 @@ class AirImageShareModule(AirModule):
         after = sorted((set(before) - set(revoked)) | set(created))
         if after != before:
             self.diff.add("target_orgs", before, after)
+
+    def refuse_own_org(self, orgs):
+        """Fail before any write (and in check mode too) when asked to share with the token's own organization.
+
+        The org directory shows an ordinary token its own organization only; when it shows several (a
+        reviewer's token) or cannot be read, the API's own refusal at create time has to do.
+        """
+        try:
+            visible = self.client.organizations.list()
+        except AirError:
+            return
+        names = [org.get("ngc_org_name") for org in visible]
+        if len(names) == 1 and names[0] in orgs:
+            raise AirInputError("target_orgs: %r is your own organization; an image cannot be shared with it"
+                                % names[0], step="check options")
 
     def create_all(self, image, to_create):
         """Create shares: ``(share results, orgs this task shared with)``.
@@ -370,6 +387,8 @@ class AirImageShareModule(AirModule):
                 refusal.hint = ("your organization has no image named %r version %r: was the share claimed under "
                                 "another name?" % (p["name"], p["version"]))
                 raise refusal
+            if not could_be_a_claimed_copy(existing):
+                raise self.name_taken(existing)  # the same proof check mode asks for
             self.result["image"] = self.settled(existing).to_result()
             return
         if p["name"] and refusal.field_errors.get("non_field_errors"):
@@ -382,8 +401,8 @@ class AirImageShareModule(AirModule):
         """Check mode: no claim can be tried, so judge from the image that has the wanted name, if any."""
         p = self.params
         holder = self.client.images.find(p["name"], p["version"], step="claim") if p["name"] else None
-        if holder is not None and holder.upload_status not in ("COPYING_FROM_IMAGE_SHARE",) + tuple(UPLOADED_STATES):
-            raise self.name_taken(holder)  # an empty image is never a claimed copy
+        if holder is not None and not could_be_a_claimed_copy(holder):
+            raise self.name_taken(holder)
         if holder is not None:
             self.result["image"] = holder.to_result()
             return
@@ -407,6 +426,11 @@ class AirImageShareModule(AirModule):
                                            else None, step="wait for the claimed copy",
                                            timeout=self.params["wait_timeout"],
                                            poll_interval=self.params["poll_interval"])
+
+
+def could_be_a_claimed_copy(image):
+    """A claimed copy is being copied or holds the shared file: an image without content never is one."""
+    return image.upload_status == "COPYING_FROM_IMAGE_SHARE" or image.is_uploaded
 
 
 def main():

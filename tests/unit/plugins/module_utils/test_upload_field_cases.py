@@ -231,7 +231,7 @@ def test_a_different_file_from_the_other_host_fails_naming_on_mismatch(emulator,
     image = make_image()
     other = ForeignUpload(emulator, image.id, theirs)
     kwargs, _fired = when_waiting({}, other.finish)
-    with air_raises(AirUploadError, match="another run uploaded a different file") as info:
+    with air_raises(AirUploadError, match="holds a different file .* another run uploaded it") as info:
         upload(make_uploader(**kwargs), image, mine)
     assert "on_mismatch: replace" in info.value.hint
     assert_complete_with(emulator, image.id, theirs)  # theirs stands; nothing of ours was started
@@ -397,3 +397,92 @@ def test_a_read_only_home_still_uploads_and_says_what_is_off(emulator, read_only
     assert "NVIDIA_AIR_CACHE_DIR" in warning and "Read-only file system" in warning or "Permission denied" in warning
     assert os.listdir(read_only_home) == []
     assert_complete_with(emulator, image.id, LocalFile(local.path))
+
+
+# ------------------------------------------------------- found by trying to break the above
+@pytest.mark.parametrize("status", [409, 403, 400])
+def test_a_complete_refused_for_another_reason_than_the_parts_keeps_the_upload(emulator, make_image, make_uploader,
+                                                                               random_file, cache_dir, status):
+    local = random_file(BIG_SIZE)
+    image = make_image()
+    emulator.add_fault(action="status", status=status, method="PATCH", path="/complete-upload/$", count=1)
+    with air_raises(AirUploadError, match="complete-upload was refused") as info:
+        upload(make_uploader(), image, local)
+    assert info.value.aborted is False and len(journal_files(cache_dir)) == 1
+    done, stats = upload(make_uploader(), image, local)
+    assert stats["parts_uploaded"] == 0 and stats["resumed"] is True
+    assert_complete_with(emulator, image.id, local)
+
+
+def test_parts_the_storage_refuses_at_complete_abort_the_upload(emulator, make_image, make_uploader, random_file,
+                                                                cache_dir, tmp_path, collections_path):
+    local = random_file(BIG_SIZE)
+    image = make_image()
+    kill_upload_midway(emulator, collections_path, image.id, local.path, cache_dir, tmp_path)
+    (parts_log,) = [p[:-len(".json")] + ".parts" for p in journal_files(cache_dir)]
+    with open(parts_log) as handle:
+        lines = handle.read().splitlines()
+    lines[0] = "%s %s" % (lines[0].split()[0], "0" * 32)  # an ETag the storage never gave
+    with open(parts_log, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+    with air_raises(AirUploadError, match="InvalidPart") as info:
+        upload(make_uploader(), image, local)
+    assert info.value.aborted is True
+    assert emulator.state()["uploads"] == [] and journal_files(cache_dir) == []
+
+
+def test_a_fully_sent_upload_is_completed_even_after_its_part_urls_expired(emulator, make_image, make_uploader,
+                                                                           random_file, cache_dir):
+    local = random_file(BIG_SIZE)
+    image = make_image()
+    emulator.add_fault(action="status", status=500, method="PATCH", path="/complete-upload/$", count=0)
+    with air_raises(AirUploadError, match="all 5 parts are uploaded"):
+        upload(make_uploader(), image, local)
+    emulator.clear_faults()
+    emulator.advance_clock(7200)  # the journal's URLs (1 h) are long dead: completing needs none of them
+    done, stats = upload(make_uploader(), image, local)
+    assert stats["parts_uploaded"] == 0 and stats["parts_resumed"] == 5
+    assert_complete_with(emulator, image.id, local)
+
+
+def test_a_file_replaced_by_another_run_after_this_one_completed_is_not_reported_as_uploaded(
+        emulator, make_image, make_uploader, random_file, client):
+    mine, theirs = random_file(BIG_SIZE, "mine.img"), random_file(BIG_SIZE - 7, "theirs.img")
+    image = make_image()
+
+    def replace_during_validation(snapshot):
+        if snapshot["state"] == "validating" and not replaced:
+            replaced.append(True)
+            emulator.wait_for(image.id, "COMPLETE")
+            client.uploads.clear(client.images.get(image.id))  # another host, on_mismatch: replace
+            other = ForeignUpload(emulator, image.id, theirs)
+            other.finish()
+
+    replaced = []
+    with air_raises(AirUploadError, match="holds a different file") as info:
+        upload(make_uploader(progress_callback=replace_during_validation), image, mine)
+    assert "two runs disagree" in info.value.hint
+    assert replaced
+
+
+@pytest.mark.parametrize("layout", ["uploads-is-a-file", "dangling-symlink"])
+def test_a_cache_directory_that_cannot_hold_the_journal_is_a_warning_not_an_oserror(
+        emulator, make_image, make_uploader, random_file, cache_dir, warnings_seen, layout):
+    os.makedirs(cache_dir)
+    if layout == "uploads-is-a-file":
+        with open(os.path.join(cache_dir, "uploads"), "w") as handle:
+            handle.write("not a directory")
+    else:
+        os.symlink("/nonexistent/target", os.path.join(cache_dir, "uploads"))
+    local = random_file(BIG_SIZE)
+    done, _stats = upload(make_uploader(), make_image(), local)
+    assert done.upload_status == "COMPLETE"
+    assert any("cache directory" in w and "NVIDIA_AIR_CACHE_DIR" in w for w in warnings_seen)
+
+
+@pytest.mark.parametrize("value", ["935b994e-9e1e-4d85-9275-10f7b3111cd9\n", "935b994e-9e1e-4d85-9275-10f7b3111cd9\r\n"])
+def test_an_id_with_a_trailing_newline_is_refused(value):
+    from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
+    from ansible_collections.nvidia.air.plugins.module_utils._models import check_id
+    with pytest.raises(AirInputError, match="must be an Air id"):
+        check_id(value, "id")
