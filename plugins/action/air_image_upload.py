@@ -35,7 +35,13 @@ display = Display()
 
 MODULE = "nvidia.air.air_image_upload"
 DEFAULT_PROGRESS_INTERVAL = 10.0
+MIN_PROGRESS_INTERVAL = 0.01  # more often floods a job's output and keeps a controller core busy
 MAX_SECONDS = 10000000  # as the module's other durations: longer cannot be slept and is a typo anyway
+# The module's own environment variable for the progress file the plugin watches (see the module).
+WATCHER_PROGRESS_ENV = "NVIDIA_AIR_WATCHER_PROGRESS_FILE"
+# A job that has written neither its job file nor any progress after this long never started (a full or
+# read-only job directory): the task fails instead of waiting for the job time limit.
+JOB_START_GRACE = 60.0
 # The async wrapper kills a job older than this: a week, far longer than any upload the API accepts
 # (120 GB), so only a job nobody watches any more ever reaches it.
 JOB_TIME_LIMIT = 7 * 24 * 3600
@@ -61,8 +67,9 @@ def progress_interval(value):
     except (TypeError, ValueError):
         raise ValueError("progress_interval must be a number of seconds (0 turns the progress lines off), got %r"
                          % (value,))
-    if not 0 <= seconds <= MAX_SECONDS:  # NaN fails both comparisons
-        raise ValueError("progress_interval must be 0 or more seconds, at most %d (got %s)" % (MAX_SECONDS, value))
+    if seconds != 0 and not MIN_PROGRESS_INTERVAL <= seconds <= MAX_SECONDS:  # NaN fails both comparisons
+        raise ValueError("progress_interval must be 0 (no progress lines) or from %s to %d seconds (got %s)"
+                         % (MIN_PROGRESS_INTERVAL, MAX_SECONDS, value))
     return seconds
 
 
@@ -147,31 +154,33 @@ class ActionModule(ActionBase):
 
     # ------------------------------------------------------- in the background, watched
     def _run_watched(self, args, interval, task_vars):
-        host = task_vars.get("inventory_hostname", "")
+        label = task_vars.get("inventory_hostname", "")
+        if self._task.delegate_to:
+            label = "%s -> %s" % (label, self._task.delegate_to)
         job_dir, temporary = self._job_dir()
         if job_dir is None:
             display.warning("%s [%s]: no writable directory for a background job on the host (async_dir, $TMPDIR); "
-                            "uploading without progress lines" % (MODULE, host))
+                            "uploading without progress lines" % (MODULE, label))
             return self._run_plain(args, task_vars)
-        own_progress_file = not args.get("progress_file")
-        if own_progress_file:
-            args["progress_file"] = self._connection._shell.join_path(
-                job_dir, "nvidia-air-upload-%s.json" % uuid.uuid4().hex)
-        job = self._start_job(args, job_dir, task_vars)
+        # A progress file of the plugin's own, whatever the task does with progress_file (another task may
+        # share that one).
+        watch_file = self._connection._shell.join_path(job_dir, "nvidia-air-upload-%s.json" % uuid.uuid4().hex)
+        job = self._start_job(args, job_dir, watch_file, task_vars)
         if job.get("failed") or "ansible_job_id" not in job:
+            job["changed"] = False  # nothing started
             return job
         try:
-            outcome = self._watch(job, args["progress_file"], interval, host)
+            outcome = self._watch(job, watch_file, interval, label)
             if outcome is None:
                 outcome = self._job_result(job["ansible_job_id"], job_dir, task_vars)
         finally:
             if temporary:
                 self._shell("rm -rf %s" % shlex.quote(job_dir))
             else:
-                leftovers = [job["results_file"]] + ([args["progress_file"]] if own_progress_file else [])
-                self._shell("rm -f %s" % " ".join(shlex.quote(path) for path in leftovers))
+                self._shell("rm -f %s %s" % (shlex.quote(job["results_file"]), shlex.quote(watch_file)))
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        display.display("%s [%s]: %s" % (MODULE, host, summary_line(outcome)))
+        if not self._task.no_log:  # the summary may quote the module's messages
+            display.display("%s [%s]: %s" % (MODULE, label, summary_line(outcome)))
         return outcome
 
     def _job_dir(self):
@@ -181,27 +190,31 @@ class ActionModule(ActionBase):
         directory under the host's ``$TMPDIR`` (a read-only home), removed afterwards.
         """
         configured = self._remote_expand_user(self.get_shell_option("async_dir", default="~/.ansible_async"))
-        quoted = shlex.quote(configured)
-        if self._shell("mkdir -p %s && test -w %s" % (quoted, quoted)).get("rc") == 0:
+        probe = shlex.quote(self._connection._shell.join_path(configured, ".nvidia-air-probe-%s" % uuid.uuid4().hex))
+        # Made and really written to: a full file system takes an empty file but not a job's result.
+        if self._shell("mkdir -p %s && head -c 8192 /dev/zero > %s; status=$?; rm -f %s; exit $status"
+                       % (shlex.quote(configured), probe, probe)).get("rc") == 0:
             return configured, False
         made = self._shell('mktemp -d "${TMPDIR:-/tmp}/nvidia-air-upload.XXXXXXXX"')
         if made.get("rc") == 0 and to_text(made.get("stdout", "")).strip():
             return to_text(made["stdout"]).strip(), True
         return None, False
 
-    def _start_job(self, args, job_dir, task_vars):
+    def _start_job(self, args, job_dir, watch_file, task_vars):
         """The module under the async wrapper, its job file in ``job_dir``; returns what the wrapper says on start."""
         shell = self._connection._shell
         own_async_val, own_async_dir = self._task.async_val, shell.get_option("async_dir")
         self._task.async_val = JOB_TIME_LIMIT
         shell.set_option("async_dir", job_dir)
+        self._task.environment.append({WATCHER_PROGRESS_ENV: watch_file})
         try:
             return self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars, wrap_async=True)
         finally:
+            self._task.environment.pop()
             self._task.async_val = own_async_val
             shell.set_option("async_dir", own_async_dir)
 
-    def _watch(self, job, progress_file, interval, host):
+    def _watch(self, job, progress_file, interval, label):
         """Print a line per interval until the job has finished (None) or its process died (a failure result).
 
         It looks more often than it prints while the job is young, every tenth of the time the job has run
@@ -209,18 +222,23 @@ class ActionModule(ActionBase):
         about a tenth of its duration after the module, not at the next interval, and a long one is looked
         at once per interval as before.
         """
-        pid, dead_since, dead_polls = None, None, 0
+        pid, dead_since, dead_polls, last = None, None, 0, None
         started = next_line = time.monotonic()
         while True:
-            snapshot, finished, alive = self._look(progress_file, job["results_file"], pid)
-            if finished:
+            snapshot, job_state, alive = self._look(progress_file, job["results_file"], pid)
+            if job_state == "finished":
                 return None
             now = time.monotonic()
             if snapshot:
-                pid = snapshot.get("pid") or pid
+                pid, last = snapshot.get("pid") or pid, snapshot
                 if now >= next_line:
-                    display.display("%s [%s]: %s" % (MODULE, host, progress_line(snapshot)))
+                    display.display("%s [%s]: %s" % (MODULE, label, progress_line(snapshot)))
                     next_line = now + interval
+            elif job_state is None and now - started > JOB_START_GRACE:
+                return interrupted(
+                    "the background job did not start: after %d s its job directory on the host holds neither a job "
+                    "file nor progress (is it full or read-only?). Run with progress_interval: 0 to upload without "
+                    "a background job" % JOB_START_GRACE)
             if alive is False:
                 dead_since, dead_polls = dead_since or now, dead_polls + 1
             else:
@@ -228,11 +246,13 @@ class ActionModule(ActionBase):
             # Its wrapper may still be writing the result at the first look: a death counts after two looks
             # and at least an interval (or DEAD_SECONDS, whichever is shorter).
             if dead_polls >= DEAD_POLLS and now - dead_since >= min(interval, DEAD_SECONDS):
-                return {
-                    "failed": True, "changed": False, "interrupted": True,
-                    "msg": "the upload was interrupted: its background process (pid %s) ended without a result. "
-                           "Run the task again: it resumes the upload from the parts already sent" % pid,
-                }
+                if (last or {}).get("state") == "complete":
+                    return interrupted(
+                        "the upload reached COMPLETE, but its background job ended without reporting (pid %s). Run "
+                        "the task again to see the result: it sends nothing" % pid)
+                return interrupted(
+                    "the upload was interrupted: its background process (pid %s) ended without a result. Run the "
+                    "task again: it resumes the upload from the parts already sent" % pid)
             time.sleep(min(interval, max(QUICK_LOOK, (now - started) / 10.0)))
 
     def _look(self, progress_file, results_file, pid):
@@ -245,8 +265,9 @@ class ActionModule(ActionBase):
         snapshot, job = _json(sections[0]), _json(sections[1] if len(sections) > 1 else "")
         alive = ("alive" in sections[2]) if len(sections) > 2 else None
         # The wrapper writes {"started": ...} when it starts the module and the module's result when it ends
-        # (async_status reads it the same way).
-        return snapshot, bool(job) and "started" not in job, alive
+        # (async_status reads it the same way); no file yet: None.
+        job_state = None if job is None else ("running" if "started" in job else "finished")
+        return snapshot, job_state, alive
 
     def _job_result(self, jid, async_dir, task_vars):
         """The module's result, read with async_status (which knows how the wrapper stored it)."""
@@ -256,13 +277,16 @@ class ActionModule(ActionBase):
         # The wrapper's own report (it names the command it ran): the module process ended without writing a
         # result. A module that refused its arguments (AnsibleModule's own check) wrote one: that is no interruption.
         if outcome.get("failed") and "failure" not in outcome and "cmd" in outcome:
-            outcome.update(interrupted=True, changed=False, msg=(
-                "the upload was interrupted (%s). Run the task again: it resumes the upload from the parts "
-                "already sent" % outcome.get("msg", "the background process ended without a result")))
+            return interrupted("the upload was interrupted: its background process ended without a result. Run the "
+                               "task again: it resumes the upload from the parts already sent")
         return outcome
 
     def _shell(self, command):
         return self._low_level_execute_command(command, sudoable=True)
+
+
+def interrupted(message):
+    return {"failed": True, "changed": False, "interrupted": True, "msg": message}
 
 
 def _json(text):

@@ -24,6 +24,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._files import write_jso
 
 MIN_INTERVAL = 0.25  # at most four updates a second
 RATE_WINDOW = 10.0  # seconds of byte counts the current rate is measured over
+HEARTBEAT = 1.0  # seconds between two writes of the progress files while nothing else moves
 
 
 class Progress:
@@ -39,9 +40,9 @@ class Progress:
     slows down.
     """
 
-    def __init__(self, callback=None, path=None, clock=time.monotonic):
+    def __init__(self, callback=None, path=None, clock=time.monotonic, paths=()):
         self._callback = callback
-        self._path = path
+        self._paths = [p for p in [path] + list(paths) if p]
         self._clock = clock
         self._lock = threading.Lock()
         self._last_emit = None
@@ -52,6 +53,23 @@ class Progress:
         self.parts_total = 0
         self.parts_done = 0
         self._samples = collections.deque()  # (time, bytes_done), bounded by RATE_WINDOW
+        self._heartbeat = None
+        if self._paths:
+            # A stalled part still moves the clock: the files show the rate falling and stay fresh.
+            self._stop = threading.Event()
+            self._heartbeat = threading.Thread(target=self._beat, name="air-progress", daemon=True)
+            self._heartbeat.start()
+
+    def _beat(self):
+        while not self._stop.wait(HEARTBEAT):
+            self.emit(force=True)
+
+    def close(self):
+        """Stop the heartbeat (the files keep their last snapshot)."""
+        if self._heartbeat is not None:
+            self._stop.set()
+            self._heartbeat.join(HEARTBEAT * 2)
+            self._heartbeat = None
 
     def set_state(self, state, **fields):
         with self._lock:
@@ -117,9 +135,9 @@ class Progress:
         snap = self.snapshot()
         if self._callback is not None:
             self._callback(snap)
-        if self._path:
+        for path in self._paths:
             try:
-                write_json_atomic(self._path, snap, mode=0o600)
+                write_json_atomic(path, snap, mode=0o600)
             except OSError:
                 pass  # progress is advisory; never fail an upload over it
 

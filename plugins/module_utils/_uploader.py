@@ -205,7 +205,7 @@ class ImageUploader:
 
     def __init__(self, client, workers=4, part_timeout=300.0, part_attempts=5, hash_cache=True, cache_dir=None,
                  progress_file=None, progress_callback=None, retry=None, warn=None, clock=time.monotonic,
-                 sleep=time.sleep):
+                 sleep=time.sleep, watcher_progress_file=None):
         if workers != AUTO and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise AirInputError("workers must be an integer >= 1 or %r (got %r)" % (AUTO, workers), step="check input")
         if part_timeout is None or part_timeout <= 0:
@@ -225,7 +225,9 @@ class ImageUploader:
             self._warn("cannot use the cache directory (%s); resuming a killed upload and the hash cache are off "
                        "for this run: set NVIDIA_AIR_CACHE_DIR to a writable directory to have them" % problem)
         self.hash_cache = HashCache(cache_dir) if hash_cache and self.persistent else None
-        self.progress = Progress(progress_callback, progress_file, clock=clock)
+        # watcher_progress_file: the action plugin's own copy, whatever the user does with progress_file.
+        self.progress = Progress(progress_callback, progress_file, clock=clock,
+                                 paths=[watcher_progress_file] if watcher_progress_file else ())
         self._clock = clock
         self._sleep = sleep
         self._local = threading.local()

@@ -125,12 +125,16 @@ options:
     description:
       - Seconds between two progress lines the task prints while the upload runs (the module runs as a
         background job on the host and the controller reads its progress). Each line shows the phase
-        (C(hashing), C(waiting), C(starting), C(uploading), C(completing), C(validating)), the percent, MB done
-        and in total, parts acknowledged and in total, the rate over the last 10 seconds and the time left; the
-        percent reaches 100 only when the storage has acknowledged every part. One summary line follows at the
-        end.
-      - V(0) turns the lines off and runs the module as a plain module. Ignored in check mode and when the task
-        sets its own C(async) (then poll with M(ansible.builtin.async_status) and watch O(progress_file)).
+        (C(hashing), C(waiting), C(starting), C(uploading), C(completing), C(validating), C(complete),
+        C(failed)), the percent, MB done and in total, parts acknowledged and in total, the rate over the last 10
+        seconds and the time left; the percent reaches 100 only when the storage has acknowledged every part.
+        One summary line follows at the end (not with C(no_log)). A delegated task's lines name both hosts
+        (C(host -> delegate)).
+      - V(0) turns the lines off and runs the module as a plain module; otherwise at least 0.01. Ignored in check
+        mode and when the task sets its own C(async) (then poll with M(ansible.builtin.async_status) and watch
+        O(progress_file)).
+      - If the background process dies, the task fails within two intervals saying so; a job that never starts
+        (a full or read-only job directory) fails after a minute.
     type: float
     default: 10
   progress_file:
@@ -302,12 +306,20 @@ failure:
            message: the presigned URL for part 3 has expired, image_id: 935b994e-9e1e-4d85-9275-10f7b3111cd9}
 """
 
+import os
+
 from ansible_collections.nvidia.air.plugins.module_utils._concurrency import parse_workers
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._files import check_checksum, check_source
 from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image
 from ansible_collections.nvidia.air.plugins.module_utils._module import AirModule
 from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageUploader
+
+
+# Set by the action plugin for the module it runs in the background: a progress file of its own to watch, so
+# a progress_file shared by several tasks cannot mislead it.
+WATCHER_PROGRESS_ENV = "NVIDIA_AIR_WATCHER_PROGRESS_FILE"
+MIN_PROGRESS_INTERVAL = 0.01  # as the action plugin: more often floods a job's output
 
 
 class AirImageUploadModule(AirModule):
@@ -339,12 +351,14 @@ class AirImageUploadModule(AirModule):
         check_source(p["src"])
         check_checksum(p["checksum"])
         p["workers"] = parse_workers(p["workers"], step="check options")
-        if not 0 <= p["progress_interval"] <= self.max_seconds:  # NaN fails both comparisons
-            raise AirInputError("progress_interval must be 0 or more seconds, at most %d (got %s)"
-                                % (self.max_seconds, p["progress_interval"]), step="check options")
+        interval = p["progress_interval"]
+        if interval != 0 and not MIN_PROGRESS_INTERVAL <= interval <= self.max_seconds:  # NaN fails both
+            raise AirInputError("progress_interval must be 0 (no progress lines) or from %s to %d seconds (got %s)"
+                                % (MIN_PROGRESS_INTERVAL, self.max_seconds, interval), step="check options")
         self.uploader = ImageUploader(
             self.client, workers=p["workers"], part_timeout=p["part_timeout"], hash_cache=p["hash_cache"],
-            progress_file=p["progress_file"], warn=self.warn)
+            progress_file=p["progress_file"], warn=self.warn,
+            watcher_progress_file=os.environ.get(WATCHER_PROGRESS_ENV))
 
     def run(self):
         p = self.params
@@ -398,7 +412,24 @@ class AirImageUploadModule(AirModule):
         stats = getattr(exc, "stats", None)
         if stats is not None:
             self.result["upload"] = stats
+        self.finish()
         super(AirImageUploadModule, self).fail(exc)
+
+    def exit(self):
+        self.finish()
+        super(AirImageUploadModule, self).exit()
+
+    def finish(self):
+        """Stop the progress heartbeat; the action plugin's own progress file goes with this process."""
+        uploader = getattr(self, "uploader", None)
+        if uploader is not None:
+            uploader.progress.close()
+        watcher_file = os.environ.get(WATCHER_PROGRESS_ENV)
+        if watcher_file:
+            try:
+                os.unlink(watcher_file)
+            except OSError:
+                pass
 
 
 def main():

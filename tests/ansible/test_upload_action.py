@@ -313,11 +313,13 @@ def test_bad_progress_interval_and_the_plain_module_paths(emulator, quick_worksp
          "register": "negative", "ignore_errors": True},
         {"name": "Endless interval", "nvidia.air.air_image_upload": dict(base, progress_interval=float("inf")),
          "register": "endless", "ignore_errors": True},
+        {"name": "Flooding interval", "nvidia.air.air_image_upload": dict(base, progress_interval=0.000001),
+         "register": "flood", "ignore_errors": True},
         {"name": "Check mode", "nvidia.air.air_image_upload": dict(base, progress_interval=0.1),
          "check_mode": True, "register": "predicted"},
         {"name": "User async", "nvidia.air.air_image_upload": dict(base, progress_interval=0.1),
          "async": 600, "poll": 0, "register": "job"},
-        _save("{'negative': negative.msg, 'endless': endless.msg, 'predicted': predicted.changed, "
+        _save("{'negative': negative.msg, 'endless': endless.msg, 'flood': flood.msg, 'predicted': predicted.changed, "
               "'jid': job.ansible_job_id is defined}",
               tmp_path / "outcome.json"),
         {"name": "Wait for the user's job", "ansible.builtin.async_status": {"jid": "{{ job.ansible_job_id }}"},
@@ -328,8 +330,9 @@ def test_bad_progress_interval_and_the_plain_module_paths(emulator, quick_worksp
     code, output = Run(playbook, env).finish()
     assert code == 0, output[-4000:]
     outcome = _saved(tmp_path / "outcome.json")
-    assert "progress_interval must be 0 or more seconds" in outcome["negative"]
-    assert "progress_interval must be 0 or more seconds" in outcome["endless"]
+    assert "progress_interval must be 0 (no progress lines) or from 0.01" in outcome["negative"]
+    assert "progress_interval must be 0 (no progress lines) or from 0.01" in outcome["endless"]
+    assert "progress_interval must be 0 (no progress lines) or from 0.01" in outcome["flood"]
     assert outcome["predicted"] is True and outcome["jid"] is True
     assert LINE not in output  # check mode and the user's own async print no progress lines
     image_now = emulator.api("GET", "images/%s" % image["id"]).json()
@@ -352,7 +355,7 @@ def test_delegate_to_and_become_reach_the_delegated_host(emulator, quick_workspa
                                         "poll_interval": 0.2}}]}]))
     code, output = Run(str(path), env, ("-i", str(inventory))).finish()
     assert code == 0, output[-4000:]
-    assert "nvidia.air.air_image_upload [far]: uploaded" in output
+    assert "nvidia.air.air_image_upload [far -> stage]: uploaded" in output
     _assert_nothing_left(dirs)
 
 
@@ -429,3 +432,57 @@ def test_a_read_only_home_still_shows_progress_and_leaves_nothing(emulator, quic
     leftovers = [name for name in os.listdir(job_tmp) if name.startswith("nvidia-air-upload.")]
     shutil.rmtree(job_tmp, ignore_errors=True)
     assert leftovers == [], "the job's temporary directory was left behind"
+
+
+def test_a_progress_file_shared_by_two_hosts_misleads_neither(emulator, quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    images = [_create_image(emulator, "shared-%s-%d" % (tmp_path.name[-6:], n)) for n in (1, 2)]
+    other = write_random_file(str(tmp_path / "other.qcow2"), CHUNK_SIZE + 99)
+    emulator.add_fault(action="delay", delay=0.4, method="PUT", path="/_s3/", count=0)
+    inventory = tmp_path / "two.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": {
+        "h1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+               "image_id": images[0]["id"], "file": local.path},
+        "h2": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
+               "image_id": images[1]["id"], "file": other.path},
+    }}}))
+    path = tmp_path / "shared.yml"
+    path.write_text(yaml.safe_dump([{"hosts": "all", "gather_facts": False, "tasks": [{
+        "name": "Upload", "no_log": True,
+        "nvidia.air.air_image_upload": {"image": "{{ image_id }}", "src": "{{ file }}", "workers": 1,
+                                        "progress_interval": 0.2, "poll_interval": 0.2,
+                                        "progress_file": str(tmp_path / "everyone.json")}}]}]))
+    code, output = Run(str(path), env, ("-i", str(inventory))).finish()
+    assert code == 0, output[-4000:]
+    # Each host's lines carry its own file's size; neither was told the other's job died.
+    assert all("/%s MB" % ("%.1f" % (other.size / 1e6)) in line for line in output.splitlines()
+               if line.startswith("nvidia.air.air_image_upload [h2]: uploading"))
+    assert all("/%s MB" % ("%.1f" % (local.size / 1e6)) in line for line in output.splitlines()
+               if line.startswith("nvidia.air.air_image_upload [h1]: uploading"))
+    assert "interrupted" not in output
+    assert "]: uploaded " not in output  # no_log: no summary line (it may quote the module's messages)
+    for image, source in zip(images, (local, other)):
+        assert emulator.api("GET", "images/%s" % image["id"]).json()["hash"] == source.sha256
+
+
+def test_a_full_job_directory_falls_back_to_tmpdir(emulator, quick_workspace, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tiny tmpfs")
+    tmp_path, dirs, env, local = quick_workspace
+    full = tmp_path / "full"
+    full.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(full)], check=True)
+    try:
+        # Leave no room for a job's result (the file system takes an empty file, not a job file's content).
+        subprocess.run("head -c 65536 /dev/zero > %s/filler" % full, shell=True, check=False)
+        job_tmp = Path(tempfile.mkdtemp(prefix="air-full-"))
+        image = _create_image(emulator, "full-%s" % tmp_path.name[-6:])
+        run = Run(_playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": {
+            "image": image["id"], "src": local.path, "progress_interval": 0.2, "poll_interval": 0.2}}]),
+            dict(env, ANSIBLE_ASYNC_DIR=str(full), TMPDIR=str(job_tmp)))
+        code, output = run.finish()
+        assert code == 0, output[-4000:]
+        assert LINE + "uploaded " in output
+        shutil.rmtree(job_tmp, ignore_errors=True)
+    finally:
+        subprocess.run(["umount", str(full)], check=True)
