@@ -20,7 +20,7 @@ import configparser
 import os
 import re
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ansible_collections.nvidia.air.plugins.module_utils._api_images import ImagesApi
 from ansible_collections.nvidia.air.plugins.module_utils._api_manifests import ManifestsApi
@@ -52,9 +52,16 @@ def normalize_api_url(url):
     if not url or not str(url).strip():
         raise AirConfigError("api_url is empty")
     split = urlsplit(str(url).strip())
-    if split.scheme not in ("http", "https") or not split.netloc:
+    if split.scheme not in ("http", "https") or not split.hostname:
         raise AirConfigError("api_url %r is not an http(s) URL" % redact_url(url))
-    if any(segment in (".", "..") for segment in split.path.split("/")):
+    if "@" in split.netloc:  # requests would send these as Basic auth instead of the token
+        raise AirConfigError("api_url %r must not contain a user or password; the token is api_token"
+                             % redact_url(url))
+    try:
+        split.port  # a port that is not a number, or out of range, raises here rather than on every retry
+    except ValueError:
+        raise AirConfigError("api_url %r has an invalid port" % redact_url(url)) from None
+    if any(unquote(segment) in (".", "..") for segment in split.path.split("/")):
         raise AirConfigError("api_url %r must not contain '.' or '..' path segments" % redact_url(url))
     path = split.path if _VERSIONED_PATH.match(split.path or "") else "/api/v3"
     return urlunsplit((split.scheme, split.netloc, path.rstrip("/") + "/", "", ""))

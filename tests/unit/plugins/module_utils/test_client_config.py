@@ -53,7 +53,9 @@ def test_normalize_api_url(given, expected):
 
 
 @pytest.mark.parametrize("bad", ["", "   ", None, "host.example.com", "ftp://host/api/v3/", "https://", "//host/x",
-                                 "not a url"])
+                                 "not a url", "https://user:pw@host/", "https://user@host/", "https://host:99999/",
+                                 "https://host:port/", "https://host/api/v3/../x", "https://host/api/v3/%2e%2e/x",
+                                 "https://host/api/v3/%2E/x", "https://:443/"])
 def test_bad_api_url_is_a_config_error(bad):
     with air_raises(AirConfigError):
         normalize_api_url(bad)

@@ -486,3 +486,41 @@ def test_an_id_with_a_trailing_newline_is_refused(value):
     from ansible_collections.nvidia.air.plugins.module_utils._models import check_id
     with pytest.raises(AirInputError, match="must be an Air id"):
         check_id(value, "id")
+
+
+def test_a_stalled_upload_shows_its_rate_falling_in_the_progress_file(emulator, make_image, make_uploader,
+                                                                      random_file, tmp_path):
+    from ansible_collections.nvidia.air.plugins.module_utils._progress import RATE_WINDOW
+    local = random_file(BIG_SIZE)
+    image = make_image()
+    emulator.add_fault(action="delay", delay=RATE_WINDOW + 4, method="PUT", path="/_s3/", part_numbers=[2], count=1)
+    progress_file = str(tmp_path / "stall.json")
+    uploader = make_uploader(workers=1, progress_file=progress_file)
+    seen = []
+
+    def watch():
+        deadline = time.monotonic() + RATE_WINDOW + 30
+        while time.monotonic() < deadline:
+            try:
+                with open(progress_file) as handle:
+                    snapshot = __import__("json").load(handle)
+            except (OSError, ValueError):
+                snapshot = None
+            if snapshot and snapshot["state"] == "uploading" and snapshot["parts_done"] == 1:
+                seen.append((time.monotonic(), snapshot["rate_bytes_per_second"], snapshot["eta_seconds"],
+                             snapshot["updated_at"]))
+            if snapshot and snapshot["parts_done"] >= 2:
+                return
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    upload(uploader, image, local)
+    watcher.join(60)
+    uploader.progress.close()
+    assert seen, "the stall was never seen in the progress file"
+    stalled_for = seen[-1][0] - seen[0][0]
+    assert stalled_for >= RATE_WINDOW  # the part was held that long
+    # The file kept being rewritten during the stall, and once the window held no moving bytes the rate said so.
+    assert seen[-1][3] - seen[0][3] >= RATE_WINDOW - 1
+    assert seen[-1][1] == 0 and seen[-1][2] is None
