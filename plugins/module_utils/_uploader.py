@@ -7,8 +7,9 @@
 """Parallel multipart upload of an image file, with resume across runs.
 
 hash (cached) -> start-upload -> parts PUT to presigned URLs by a pool of
-workers, each streamed from its file offset -> complete-upload -> wait for the
-server's validation.
+workers, each streamed from its file offset (``_parts``) -> complete-upload ->
+wait for the server's validation. This module decides what happens to the
+image's upload; ``_parts`` only sends bytes.
 
 Rules when runs meet on one image (the image guide's "Concurrency and
 recovery rules" explain them to users):
@@ -28,32 +29,14 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import collections
-import datetime
-import math
-import re
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, wait as wait_futures, FIRST_COMPLETED
-
-from urllib.parse import parse_qs, urlsplit
 
 try:
     import requests
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.timeout import Timeout
-
-    HAS_REQUESTS = True
 except ImportError:
-    HAS_REQUESTS = False
-    HTTPAdapter = object
+    pass  # the client reports the missing library before anything is sent
 
-from ansible_collections.nvidia.air.plugins.module_utils._concurrency import (
-    AUTO,
-    AUTO_START,
-    is_throttling,
-    worker_policy,
-)
+from ansible_collections.nvidia.air.plugins.module_utils._concurrency import AUTO, AUTO_START
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirApiError,
     AirError,
@@ -65,10 +48,8 @@ from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirUrlExpiredError,
     AirValidationError,
     redact,
-    redact_url,
 )
 from ansible_collections.nvidia.air.plugins.module_utils._files import (
-    FileSlice,
     cache_problem,
     check_checksum,
     check_source,
@@ -77,12 +58,9 @@ from ansible_collections.nvidia.air.plugins.module_utils._files import (
 from ansible_collections.nvidia.air.plugins.module_utils._hashing import HashCache, resolve_sha256
 from ansible_collections.nvidia.air.plugins.module_utils._journal import UploadJournal
 from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES
+from ansible_collections.nvidia.air.plugins.module_utils._parts import Part, PartSender, plan_parts, url_expiry
 from ansible_collections.nvidia.air.plugins.module_utils._progress import Progress
-from ansible_collections.nvidia.air.plugins.module_utils._retry import (
-    STORAGE_RETRY_STATUSES,
-    RetryPolicy,
-    parse_retry_after,
-)
+from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy
 from ansible_collections.nvidia.air.plugins.module_utils._transport import is_lost
 
 MIN_PART_SIZE = 5 * 1024 * 1024
@@ -94,81 +72,6 @@ CONNECT_TIMEOUT = 30.0
 MAX_RESTARTS = 3  # fresh starts after losing an upload (bounded: a flapping server cannot loop us forever)
 # complete-upload errors (S3's, passed on by the Air API) that prove the sent parts unusable.
 BAD_PARTS_CODES = frozenset(("InvalidPart", "InvalidPartOrder", "EntityTooSmall"))
-
-
-class _PartAdapter(HTTPAdapter):
-    """Connection pool for presigned PUTs with large send blocks."""
-
-    def init_poolmanager(self, connections, maxsize, block=False, **kwargs):
-        kwargs["blocksize"] = SEND_BLOCK
-        super(_PartAdapter, self).init_poolmanager(connections, maxsize, block=block, **kwargs)
-
-
-class Part:
-    __slots__ = ("number", "offset", "length", "url")
-
-    def __init__(self, number, offset, length, url):
-        self.number, self.offset, self.length, self.url = number, offset, length, url
-
-    def to_dict(self):
-        return {"number": self.number, "offset": self.offset, "length": self.length, "url": self.url}
-
-    @classmethod
-    def from_dict(cls, data):
-        return cls(data["number"], data["offset"], data["length"], data["url"])
-
-
-def plan_parts(size, chunk_size, part_urls):
-    """Byte ranges for the server's plan; refuse a plan S3 would reject."""
-    if not isinstance(part_urls, list) or not part_urls:
-        raise ValueError("start-upload returned no part URLs")
-    try:
-        chunk_size = int(chunk_size)
-        numbers = [int(item.get("part_number", index + 1)) for index, item in enumerate(part_urls)]
-        urls = [str(item["url"]) for item in part_urls]
-    except (AttributeError, KeyError, TypeError, ValueError):
-        raise ValueError("start-upload returned malformed part_urls")
-    if numbers != list(range(1, len(numbers) + 1)):
-        raise ValueError("part numbers are not 1..%d in order" % len(numbers))
-    count = len(numbers)
-    if count > MAX_PARTS:
-        raise ValueError("%d parts exceed S3's limit of %d" % (count, MAX_PARTS))
-    if chunk_size <= 0 or count != int(math.ceil(size / float(chunk_size))):
-        raise ValueError("%d part URLs do not fit a %d-byte file in %d-byte parts" % (count, size, chunk_size))
-    if count > 1 and chunk_size < MIN_PART_SIZE:
-        raise ValueError("chunk_size %d is below S3's 5 MiB minimum part size" % chunk_size)
-    return [Part(n, (n - 1) * chunk_size, min(chunk_size, size - (n - 1) * chunk_size), urls[n - 1])
-            for n in numbers]
-
-
-def url_expiry(url):
-    """Epoch seconds when a presigned URL expires (SigV4 or SigV2), None if unknown."""
-    query = parse_qs(urlsplit(url).query)
-    try:
-        if "X-Amz-Date" in query and "X-Amz-Expires" in query:
-            signed = datetime.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ")
-            signed = signed.replace(tzinfo=datetime.timezone.utc).timestamp()
-            return signed + float(query["X-Amz-Expires"][0])
-        if "Expires" in query:
-            return float(query["Expires"][0])
-    except (ValueError, IndexError):
-        return None
-    return None
-
-
-def _storage_error_code(response):
-    text = response.text or ""
-    code = re.search(r"<Code>([^<]+)</Code>", text)
-    message = re.search(r"<Message>([^<]+)</Message>", text)
-    return (code.group(1) if code else None), (message.group(1) if message else None)
-
-
-class _Cancelled(Exception):
-    """Another part failed: this one stops."""
-
-
-class _OutOfTime(Exception):
-    """One attempt at a part ran past ``part_timeout``."""
 
 
 class _Restart(Exception):
@@ -194,7 +97,6 @@ class _Job:
         self.path, self.identity, self.sha256, self.stats = path, identity, sha256, stats
         self.wait_timeout, self.poll_interval = wait_timeout, poll_interval
         self.plan = None
-        self.workers = None  # the worker policy of the parts being sent (_concurrency)
         self.resumed = False
         self.owned = False  # this run started the upload, or the server confirmed it is the journal's
         self.met_other_run = False  # another run's upload was found on the image
@@ -230,10 +132,10 @@ class ImageUploader:
                                  paths=[watcher_progress_file] if watcher_progress_file else ())
         self._clock = clock
         self._sleep = sleep
-        self._local = threading.local()
         self._hashed = None
-        self.part_retries = 0
-        self._retries_lock = threading.Lock()
+        self._job = None  # the upload() in progress (its file is what each part attempt checks)
+        self.parts = PartSender(client.verify, self.part_timeout, self.retry, self.progress,
+                                check_file=lambda: self._check_unchanged(self._job), clock=clock)
         if workers != AUTO and workers > RECOMMENDED_MAX_WORKERS:
             self._warn("workers=%d is above %d; more parallel parts rarely help and multiply memory and "
                        "connections (4-8 is usually best)" % (workers, RECOMMENDED_MAX_WORKERS))
@@ -282,7 +184,7 @@ class ImageUploader:
             "workers_auto": self.workers == AUTO, "workers_peak": 0, "chunk_size": None, "resumed": False,
             "upload_aborted": None, "validation_seconds": None, "adopted": False, "waited_seconds": 0.0,
         }
-        job = _Job(path, identity, sha256, stats, wait_timeout, poll_interval)
+        job = self._job = _Job(path, identity, sha256, stats, wait_timeout, poll_interval)
         journal = UploadJournal(self.client.api_url, image.id, self.cache_dir, persistent=self.persistent,
                                 warn=self._warn)
         self._acquire(journal, image, job)
@@ -415,7 +317,7 @@ class ImageUploader:
         if not parts or (expires is not None and expires <= time.time()):
             return False
         try:
-            response = self._session().put(parts[0]["url"], data=b"", timeout=self._timeout(),
+            response = self.parts.session().put(parts[0]["url"], data=b"", timeout=self.parts.timeout(),
                                            verify=self.client.verify)
         except requests.exceptions.RequestException:
             return False
@@ -501,7 +403,8 @@ class ImageUploader:
                                 bytes_done=sum(p.length for p in plan if p.number in done))
         started = self._clock()
         try:
-            self._put_parts(todo, journal, job)
+            self.parts.send(todo, job.path, self.workers, job.stats,
+                            on_part_done=lambda part, etag: self._part_done(job, journal, part, etag))
             self._check_unchanged(job, image)
             self.progress.set_state("completing")
             parts = [{"part_number": n, "etag": etag} for n, etag in sorted(journal.done_parts().items())]
@@ -535,8 +438,18 @@ class ImageUploader:
         seconds = self._clock() - started
         stats["seconds"] = round(seconds, 3)
         stats["mb_per_s"] = round(stats["bytes_uploaded"] / seconds / 1e6, 1) if seconds > 0 else 0.0
-        stats["retries"] = self.part_retries + self.client.retries
+        stats["retries"] = self.parts.retries + self.client.retries
         return image
+
+    @staticmethod
+    def _part_done(job, journal, part, etag):
+        job.owned = True  # the storage accepted a part of the journal's upload: it is ours
+        journal.part_done(part.number, etag)
+
+    @property
+    def part_retries(self):
+        """Part PUTs retried so far."""
+        return self.parts.retries
 
     def _check_unchanged(self, job, image=None):
         if current_identity(job.path) != job.identity:
@@ -550,7 +463,7 @@ class ImageUploader:
             return self.client.uploads.complete(image, parts)
         except AirError as exc:
             if is_lost(exc):  # the client already looked at the image and retried (bounded)
-                job.stats.update(retries=self.part_retries + self.client.retries, upload_aborted=False)
+                job.stats.update(retries=self.parts.retries + self.client.retries, upload_aborted=False)
                 raise _Kept(AirUploadError(
                     "all %d parts are uploaded, but complete-upload kept failing: %s" % (len(parts), exc.message),
                     step="complete", image=image.label, image_id=image.id, status=exc.status, aborted=False,
@@ -570,7 +483,7 @@ class ImageUploader:
                 raise _Restart("the upload of %s was aborted while this run completed it (%s)"
                                % (image.label, exc.message), False)
             # Anything else (a token that lost a scope, a conflict, ...) says nothing against the parts.
-            job.stats.update(retries=self.part_retries + self.client.retries, upload_aborted=False)
+            job.stats.update(retries=self.parts.retries + self.client.retries, upload_aborted=False)
             raise _Kept(AirUploadError(
                 "all %d parts are uploaded, but complete-upload was refused: %s" % (len(parts), exc.message),
                 step="complete", image=image.label, image_id=image.id, status=exc.status, aborted=False,
@@ -581,7 +494,7 @@ class ImageUploader:
     def _failed(self, image, journal, exc, job):
         """Abort this run's upload after a failure and say whether that worked."""
         stats = job.stats
-        stats["retries"] = self.part_retries + self.client.retries
+        stats["retries"] = self.parts.retries + self.client.retries
         aborted = None
         if job.owned:
             aborted = self._abort(image)
@@ -614,162 +527,6 @@ class ImageUploader:
             return False
 
     # ------------------------------------------------------------- part uploads
-    def _session(self):
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()  # no Authorization: presigned URLs carry their own credentials
-            session.verify = self.client.verify
-            session.mount("https://", _PartAdapter(pool_maxsize=2))
-            session.mount("http://", _PartAdapter(pool_maxsize=2))
-            self._local.session = session
-        return session
-
-    def _timeout(self):
-        """Connect and each blocking send within ``part_timeout``, the answer within what is left of it."""
-        return Timeout(connect=min(CONNECT_TIMEOUT, self.part_timeout), read=self.part_timeout,
-                       total=self.part_timeout)
-
-    def _put_parts(self, parts, journal, job):
-        """Send ``parts``, at most as many at once as the worker policy allows (``_concurrency``)."""
-        if not parts:
-            return
-        stop = threading.Event()
-        lock = threading.Lock()
-        stats = job.stats
-        workers = job.workers = worker_policy(self.workers, self._clock)
-
-        def run(part):
-            if stop.is_set():
-                raise _Cancelled()
-            etag = self._put_part(part, stop, job)
-            job.owned = True  # the storage accepted a part of the journal's upload: it is ours
-            journal.part_done(part.number, etag)
-            with lock:
-                stats["parts_uploaded"] += 1
-                stats["bytes_uploaded"] += part.length
-            self.progress.part_finished()
-            return part.number
-
-        waiting, running = collections.deque(parts), set()
-
-        def count_in_effect():
-            """Whether the policy's count is what runs (parts wait for a slot, or every slot is busy)."""
-            return bool(waiting) or len(running) >= workers.limit
-
-        pool = ThreadPoolExecutor(max_workers=min(workers.cap, len(parts)), thread_name_prefix="air-part")
-        try:
-            while waiting or running:
-                while waiting and len(running) < workers.limit:
-                    running.add(pool.submit(run, waiting.popleft()))
-                stats["workers_peak"] = max(stats["workers_peak"], len(running))
-                check_in = workers.next_check(self._clock()) if count_in_effect() else None
-                finished, running = wait_futures(running, timeout=check_in, return_when=FIRST_COMPLETED)
-                failures = [f.exception() for f in finished if f.exception() is not None]
-                if failures:
-                    stop.set()
-                    failures += [f.exception() for f in wait_futures(running)[0] if f.exception() is not None]
-                    real = [e for e in failures if not isinstance(e, _Cancelled)]
-                    raise real[0] if real else failures[0]
-                if count_in_effect():  # measured only then: a count that cannot be filled says nothing
-                    workers.observe(self._clock(), self.progress.bytes_done)
-        finally:
-            stop.set()
-            pool.shutdown(wait=True)
-            stats["workers"] = min(workers.settled, stats["workers_peak"]) if workers.auto else workers.settled
-
-    def _put_part(self, part, stop, job):
-        """PUT one part under the retry policy; returns its ETag (unquoted)."""
-        step = "part %d" % part.number
-
-        def attempt(_number, _last_error):
-            if stop.is_set():
-                raise _Cancelled()
-            self._check_unchanged(job)
-            started = self._clock()
-            deadline = started + self.part_timeout
-
-            def before_read():
-                if stop.is_set():
-                    raise _Cancelled()
-                if self._clock() > deadline:
-                    raise _OutOfTime()
-
-            with FileSlice(job.path, part.offset, part.length, on_read=self.progress.add_bytes,
-                           before_read=before_read) as body:
-                try:
-                    response = self._session().put(part.url, data=body, timeout=self._timeout(),
-                                                   verify=self.client.verify)
-                except (_Cancelled, AirFileChangedError):
-                    self.progress.add_bytes(-body.sent)
-                    raise
-                except _OutOfTime:
-                    self.progress.add_bytes(-body.sent)
-                    raise AirStorageError("part %d did not finish within part_timeout (%gs)"
-                                          % (part.number, self.part_timeout), step=step,
-                                          part_number=part.number) from None
-                except requests.exceptions.RequestException as exc:
-                    self.progress.add_bytes(-body.sent)
-                    if stop.is_set():
-                        raise _Cancelled()
-                    if isinstance(exc, requests.exceptions.Timeout) or self._clock() - started >= self.part_timeout:
-                        what = "part %d did not finish within part_timeout (%gs)" % (part.number, self.part_timeout)
-                    else:
-                        what = "%s to %s" % (type(exc).__name__, redact_url(part.url))
-                    raise AirStorageError(what, step=step, part_number=part.number,
-                                          detail=redact(str(exc))) from None
-                problem = self._check_part_response(response, part, step)
-                if problem is not None:
-                    self.progress.add_bytes(-body.sent)
-                    raise problem
-                return response.headers["ETag"].strip().strip('"')
-
-        def is_transient(error):
-            if not isinstance(error, AirStorageError) or isinstance(error, AirUrlExpiredError):
-                return False
-            return error.status is None or error.status in STORAGE_RETRY_STATUSES or error.code == "MissingETag"
-
-        def count_retry(error, _number):
-            with self._retries_lock:
-                self.part_retries += 1
-            if is_throttling(getattr(error, "status", None), getattr(error, "code", None)):
-                job.workers.slow_down(self._clock())
-
-        def wait(seconds):
-            if stop.wait(seconds):
-                raise _Cancelled()
-
-        return self.retry.run(attempt, is_transient, on_retry=count_retry, wait=wait)
-
-    def _check_part_response(self, response, part, step):
-        """None for a good answer, else the error (its ``retry_after`` from the answer)."""
-        status = response.status_code
-        if status == 200:
-            if response.headers.get("ETag", "").strip().strip('"'):
-                return None
-            return AirStorageError("storage answered 200 without an ETag", step=step, part_number=part.number,
-                                   code="MissingETag")
-        code, message = _storage_error_code(response)
-        if status == 403 and (code == "AccessDenied" and "expired" in (message or "").lower()):
-            expires = url_expiry(part.url)
-            when = ""
-            if expires is not None:
-                when = " (it expired at %s UTC)" % datetime.datetime.fromtimestamp(
-                    expires, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-            return AirUrlExpiredError(
-                "the presigned URL for part %d has expired%s" % (part.number, when), step=step, status=status,
-                part_number=part.number, code=code,
-                hint="the upload took longer than the URLs live; use more workers or a faster link")
-        if status == 403:
-            return AirStorageError(
-                "storage refused the presigned URL for part %d (%s: %s)"
-                % (part.number, code or "AccessDenied", message or "forbidden"),
-                step=step, status=status, part_number=part.number, code=code,
-                hint="this is the storage endpoint, not the Air API token")
-        return AirStorageError(
-            "storage answered HTTP %d for part %d%s" % (status, part.number, " (%s)" % code if code else ""),
-            step=step, status=status, part_number=part.number, code=code, detail=message,
-            retry_after=parse_retry_after(response.headers.get("Retry-After")))
-
     # ------------------------------------------------------------------ waiting
     def _still_alive(self, _image=None):
         """Refresh the progress file while nothing moves (it shows the controller this run is alive)."""

@@ -202,14 +202,14 @@ def test_validate_certs_and_ca_path_set_verify(recorder, tls_cert, monkeypatch):
     assert with_ca.verify == cert_path and with_ca.transport.session.verify == cert_path
     assert with_ca.images.list() == []
     uploader = ImageUploader(with_ca, cache_dir="/nonexistent")
-    assert uploader._session().verify == cert_path  # part PUTs verify storage with the same CA
+    assert uploader.parts.session().verify == cert_path  # part PUTs verify storage with the same CA
     with_ca.close()
 
     insecure = AirClient(api_url=url, api_token=DEMO_TOKEN, validate_certs=False)
     assert insecure.verify is False and insecure.transport.session.verify is False
     with pytest.warns(Warning):  # urllib3's InsecureRequestWarning
         assert insecure.images.list() == []
-    assert ImageUploader(insecure, cache_dir="/nonexistent")._session().verify is False
+    assert ImageUploader(insecure, cache_dir="/nonexistent").parts.session().verify is False
     insecure.close()
     assert len(server.seen) == 2
 

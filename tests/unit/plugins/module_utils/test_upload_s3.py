@@ -19,7 +19,7 @@ from air_emulator.testing import Emulator
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirUploadError
 from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy
-from ansible_collections.nvidia.air.plugins.module_utils._uploader import url_expiry
+from ansible_collections.nvidia.air.plugins.module_utils._parts import url_expiry
 
 
 def _free_port():
