@@ -318,7 +318,7 @@ class ImageUploader:
             return False
         try:
             response = self.parts.session().put(parts[0]["url"], data=b"", timeout=self.parts.timeout(),
-                                           verify=self.client.verify)
+                                                verify=self.client.verify)
         except requests.exceptions.RequestException:
             return False
         return response.status_code == 200
