@@ -255,11 +255,14 @@ class LookupModule(LookupBase):
     def find(client, name, options):
         filters = dict(name=name, version=options["version"], is_owned_by_client=options["is_owned_by_client"],
                        published=options["published"])
-        images = [
-            image for image in client.images.list(**dict((k, v) for k, v in filters.items() if v is not None))
-            if image.name == name and (options["version"] is None or image.version == options["version"])
-            and (image.is_uploaded or not options["uploaded_only"])
-        ]
+
+        def wanted(image):
+            if image.name != name or not (image.is_uploaded or not options["uploaded_only"]):
+                return False
+            return options["version"] is None or image.version == options["version"]
+
+        images = [image for image in client.images.list(**dict((k, v) for k, v in filters.items() if v is not None))
+                  if wanted(image)]
         return pick(name, images, options)
 
     @staticmethod

@@ -79,8 +79,8 @@ class SharesApi:
     def _claimed_since(self, mark, name, version):
         recent = self.images.list(max_items=_RECENT_IMAGES, is_owned_by_client=True, ordering="-created")
         # A claimed copy starts COPYING_FROM_IMAGE_SHARE and ends COMPLETE; a new record starts READY.
-        new = [i for i in recent if (mark is None or parse_datetime(i.created) > mark)
-               and i.upload_status in ("COPYING_FROM_IMAGE_SHARE", "COMPLETE")]
+        new = [i for i in recent if i.upload_status in ("COPYING_FROM_IMAGE_SHARE", "COMPLETE")]
+        new = [i for i in new if mark is None or parse_datetime(i.created) > mark]
         if name is not None:
             new = [i for i in new if i.name == name and i.version == version]
         if len(new) > 1:

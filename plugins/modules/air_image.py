@@ -729,7 +729,7 @@ class AirImageModule(AirModule):
         return self.publish_directly(image, plan)
 
     def publish_directly(self, image, plan):
-        goal, (_method, kwargs) = plan.goal, plan.call
+        goal, kwargs = plan.goal, plan.call[1]
         renames = dict((field, kwargs[field]) for field in ("name", "version")
                        if kwargs.get(field) is not None and kwargs[field] != image.data.get(field))
         try:
