@@ -463,13 +463,7 @@ class ImageUploader:
             return self.client.uploads.complete(image, parts)
         except AirError as exc:
             if is_lost(exc):  # the client already looked at the image and retried (bounded)
-                job.stats.update(retries=self.parts.retries + self.client.retries, upload_aborted=False)
-                raise _Kept(AirUploadError(
-                    "all %d parts are uploaded, but complete-upload kept failing: %s" % (len(parts), exc.message),
-                    step="complete", image=image.label, image_id=image.id, status=exc.status, aborted=False,
-                    stats=job.stats, cause=exc, request_id=exc.request_id,
-                    hint="the upload and its journal are kept: the next run completes it without sending the "
-                         "parts again"))
+                raise self._kept(image, parts, job, exc, "kept failing", "the next run completes it")
             if exc.status == 400 and getattr(exc, "body", {}).get("code") in BAD_PARTS_CODES:
                 if not job.owned:
                     # A resumed upload whose parts the storage does not recognise: it is not ours to abort.
@@ -483,13 +477,16 @@ class ImageUploader:
                 raise _Restart("the upload of %s was aborted while this run completed it (%s)"
                                % (image.label, exc.message), False)
             # Anything else (a token that lost a scope, a conflict, ...) says nothing against the parts.
-            job.stats.update(retries=self.parts.retries + self.client.retries, upload_aborted=False)
-            raise _Kept(AirUploadError(
-                "all %d parts are uploaded, but complete-upload was refused: %s" % (len(parts), exc.message),
-                step="complete", image=image.label, image_id=image.id, status=exc.status, aborted=False,
-                stats=job.stats, cause=exc, request_id=exc.request_id,
-                hint="the upload and its journal are kept: once the cause is fixed, the next run completes it "
-                     "without sending the parts again"))
+            raise self._kept(image, parts, job, exc, "was refused", "once the cause is fixed, the next run completes it")
+
+    def _kept(self, image, parts, job, exc, what, next_run):
+        """The failure of a fully sent upload whose complete failed: upload and journal stay for the next run."""
+        job.stats.update(retries=self.parts.retries + self.client.retries, upload_aborted=False)
+        return _Kept(AirUploadError(
+            "all %d parts are uploaded, but complete-upload %s: %s" % (len(parts), what, exc.message),
+            step="complete", image=image.label, image_id=image.id, status=exc.status, aborted=False,
+            stats=job.stats, cause=exc, request_id=exc.request_id,
+            hint="the upload and its journal are kept: %s without sending the parts again" % next_run))
 
     def _failed(self, image, journal, exc, job):
         """Abort this run's upload after a failure and say whether that worked."""

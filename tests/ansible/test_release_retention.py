@@ -23,6 +23,22 @@ def _versions(entries):
     return [entry["version"] for entry in entries]
 
 
+def _release_setup(emulator, tmp_path, name, version, keep):
+    """A 1 MiB disk, the playbook, and the environment and variables that release it with ``keep``."""
+    disk = tmp_path / "disk.qcow2"
+    disk.write_bytes(os.urandom(1024 * 1024))
+    (tmp_path / "release.yml").write_text(PLAYBOOK)
+    variables = {
+        "image_release_api_url": emulator.url, "image_release_api_token": DEMO_TOKEN,
+        "image_release_name": name, "image_release_version": version, "image_release_file": str(disk),
+        "image_release_default_username": "cumulus", "image_release_default_password": "keep-Passw0rd",
+        "image_release_progress_interval": 1, "image_release_keep": keep,
+    }
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(tmp_path / "cache"),
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    return env, variables
+
+
 def test_check_mode_predicts_the_retention_after_a_new_release(emulator, tmp_path):
     name = "kept-%s" % tmp_path.name[-12:].replace("_", "-")
     # Three earlier versions (records are enough: retention counts every image of the name).
@@ -30,17 +46,7 @@ def test_check_mode_predicts_the_retention_after_a_new_release(emulator, tmp_pat
         created = emulator.api("POST", "images", json={"name": name, "version": version, "default_username": "u",
                                                        "default_password": "keep-Passw0rd"})
         assert created.status_code == 201, created.text
-    disk = tmp_path / "disk.qcow2"
-    disk.write_bytes(os.urandom(1024 * 1024))
-    (tmp_path / "release.yml").write_text(PLAYBOOK)
-    variables = {
-        "image_release_api_url": emulator.url, "image_release_api_token": DEMO_TOKEN,
-        "image_release_name": name, "image_release_version": "1.11.0", "image_release_file": str(disk),
-        "image_release_default_username": "cumulus", "image_release_default_password": "keep-Passw0rd",
-        "image_release_progress_interval": 1, "image_release_keep": 2,
-    }
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(tmp_path / "cache"),
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    env, variables = _release_setup(emulator, tmp_path, name, "1.11.0", keep=2)
     try:
         predicted = _release(tmp_path, env, variables, check=True, label="check")
         assert sorted(i["version"] for i in emulator.api("GET", "images", params={"name": name}).json()["results"]) \
@@ -71,17 +77,7 @@ def test_an_old_patch_released_after_newer_versions_is_kept(emulator, tmp_path):
     created = emulator.api("POST", "images", json={"name": name, "version": "1.10.0", "default_username": "u",
                                                    "default_password": "keep-Passw0rd"})
     assert created.status_code == 201, created.text
-    disk = tmp_path / "disk.qcow2"
-    disk.write_bytes(os.urandom(1024 * 1024))
-    (tmp_path / "release.yml").write_text(PLAYBOOK)
-    variables = {
-        "image_release_api_url": emulator.url, "image_release_api_token": DEMO_TOKEN,
-        "image_release_name": name, "image_release_version": "1.2.1", "image_release_file": str(disk),
-        "image_release_default_username": "cumulus", "image_release_default_password": "keep-Passw0rd",
-        "image_release_progress_interval": 1, "image_release_keep": 1,
-    }
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(tmp_path / "cache"),
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    env, variables = _release_setup(emulator, tmp_path, name, "1.2.1", keep=1)
     try:
         done = _release(tmp_path, env, variables, check=False, label="real")
         assert [(e["version"], e["reasons"]) for e in done["retention"]["kept"]] == [
