@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The version matrix (`make test-matrix`): the module unit tests and the smoke integration target (every
+# The version matrix (`make test-matrix`): the module unit tests, the README playbook and the smoke target (every
 # module of the action group and every role once, tests/integration/targets/smoke) on the oldest supported
 # ansible-core, 2.16, with Python 3.11. `make test-units` and `make test-integration` cover the newest
 # (.venv: ansible-core 2.21, Python 3.12).
@@ -10,6 +10,7 @@
 #    (.cache/ansible-test-2.16/units/...).
 # 3. ansible-test integration (2.16) smoke through scripts/ansible-test-integration.sh, in its own copy and
 #    with its own emulator (.cache/ansible-test-2.16/integration), stopped afterwards whatever the outcome.
+# 4. The README's first playbook as shipped (tests/matrix/readme_playbook.py), twice, on 2.16 and the newest.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -57,4 +58,8 @@ echo "==> test-matrix: ansible-test integration smoke (ansible-core 2.16, Python
 status=0
 ANSIBLE_TEST_VENV="$venv" AIR_IT_ROOT="$root/integration" bash "$repo/scripts/ansible-test-integration.sh" smoke || status=$?
 ANSIBLE_TEST_VENV="$venv" AIR_IT_ROOT="$root/integration" bash "$repo/scripts/ansible-test-integration.sh" --stop-emulator
-exit "$status"
+[ "$status" = 0 ] || exit "$status"
+
+echo "==> test-matrix: the README's first playbook, run twice, on ansible-core 2.16 and on the newest"
+"$repo/.venv/bin/python" "$repo/tests/matrix/readme_playbook.py" "$venv/bin/ansible-playbook"
+"$repo/.venv/bin/python" "$repo/tests/matrix/readme_playbook.py" "$repo/.venv/bin/ansible-playbook"

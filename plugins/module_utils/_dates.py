@@ -42,7 +42,8 @@ def parse_datetime(value):
 
     A ``datetime`` passes through (a naive one is taken as UTC); a ``date`` means its midnight in UTC.
     Anything else is turned into a string first. Raises ValueError (naming the accepted form) for a string
-    outside the grammar in the module docstring or a date or time that does not exist (2030-02-30).
+    outside the grammar in the module docstring, a date or time that does not exist (2030-02-30), or one
+    that has no UTC equivalent (9999-12-31T23:59:59-01:00).
     """
     if value is None or value == "":
         return None
@@ -56,13 +57,18 @@ def parse_datetime(value):
         raise ValueError("%r is not an ISO 8601 date and time (%s)" % (text, DATETIME_FORMAT))
     fields = match.groupdict()
     try:
-        return datetime.datetime(
+        parsed = datetime.datetime(
             int(fields["year"]), int(fields["month"]), int(fields["day"]),
             int(fields["hour"] or 0), int(fields["minute"] or 0), int(fields["second"] or 0),
             int((fields["fraction"] or "0")[:6].ljust(6, "0")),
             tzinfo=_timezone(fields["offset"]))
     except ValueError as error:
         raise ValueError("%r is not a valid date and time: %s" % (text, error))
+    try:
+        parsed.astimezone(datetime.timezone.utc)  # every caller compares or sends it in UTC
+    except OverflowError:
+        raise ValueError("%r is out of range: in UTC it falls outside the years 1 to 9999" % text)
+    return parsed
 
 
 def _timezone(offset):

@@ -186,7 +186,7 @@ failure:
 
 import datetime
 
-from ansible_collections.nvidia.air.plugins.module_utils._dates import DATETIME_FORMAT, parse_datetime
+from ansible_collections.nvidia.air.plugins.module_utils._dates import parse_datetime
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirError, AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._models import Image, utcnow
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
@@ -242,15 +242,15 @@ class AirImageShareModule(AirModule):
                                     step="check options")
             if not isinstance(org, str) or not org.strip():
                 raise AirInputError("%s: org must be a non-empty string" % where, step="check options")
+            org = org.strip()  # "a, b" from a survey's text field arrives as ["a", " b"]
             if org in seen:
                 raise AirInputError("%s: %r is listed twice" % (where, org), step="check options")
             seen.add(org)
             if expires is not None:
                 try:
                     when = parse_datetime(str(expires))
-                except ValueError:
-                    raise AirInputError("%s: expires_at %r is not an ISO 8601 date and time (%s)"
-                                        % (where, expires, DATETIME_FORMAT), step="check options")
+                except ValueError as exc:
+                    raise AirInputError("%s: expires_at: %s" % (where, exc), step="check options")
                 if when <= utcnow():
                     raise AirInputError("%s: expires_at %s is in the past" % (where, expires), step="check options")
                 expires = when.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -45,6 +45,15 @@ def test_expiry_with_an_offset_is_converted_to_utc():
     assert targets == [("lab-org", when.strftime("%Y-%m-%dT%H:%M:%S.000000Z"))]
 
 
+def test_org_names_are_trimmed_as_a_comma_separated_survey_answer_needs():
+    # Ansible turns the text "partner-org, demo-org" into ["partner-org", " demo-org"] for a list option.
+    assert parse_targets(["partner-org", " demo-org ", {"org": "\tlab-org"}]) == [
+        ("partner-org", None), ("demo-org", None), ("lab-org", None)]
+    with pytest.raises(AirInputError) as raised:
+        parse_targets(["demo-org", " demo-org"])
+    assert "target_orgs[1]: 'demo-org' is listed twice" in str(raised.value)
+
+
 def test_zulu_suffix_is_accepted():
     stamp = future().strftime("%Y-%m-%dT%H:%M:%SZ")
     (org, expires), = parse_targets([{"org": "lab-org", "expires_at": stamp}])

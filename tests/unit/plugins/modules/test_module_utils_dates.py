@@ -141,4 +141,19 @@ def test_air_image_share_accepts_expires_at_on_every_python(text):
 def test_air_image_share_refuses_expires_at_on_every_python(text):
     with pytest.raises(AirInputError) as raised:
         AirImageShareModule.parse_targets([{"org": "lab-org", "expires_at": text}])
-    assert "target_orgs[0]: expires_at %r is not an ISO 8601 date and time (YYYY-MM-DD" % text in str(raised.value)
+    # The parser's own reason: the form expected, or what is wrong with a value in that form.
+    assert "target_orgs[0]: expires_at: %r is not a" % text in str(raised.value)
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("2030-02-30", "is not a valid date and time: day is out of range for month"),
+    ("9999-12-31T23:59:59-01:00", "is out of range: in UTC it falls outside the years 1 to 9999"),
+    ("0001-01-01T00:30+01:00", "is out of range: in UTC it falls outside the years 1 to 9999"),
+])
+def test_dates_in_the_right_form_that_cannot_be_are_named_for_what_they_are(text, reason):
+    with pytest.raises(ValueError) as raised:
+        parse_datetime(text)
+    assert str(raised.value) == "%r %s" % (text, reason)
+    with pytest.raises(AirInputError) as raised:
+        AirImageShareModule.parse_targets([{"org": "lab-org", "expires_at": text}])
+    assert str(raised.value) == "check options failed: target_orgs[0]: expires_at: %r %s" % (text, reason)
