@@ -17,7 +17,7 @@ description:
   - Without O(latest), exactly one image may match (use O(version) to pick one); with O(latest=true) the
     newest by the collection's version order (C(5.100.0) after C(5.16.0), C(1.0.0) after C(1.0.0-rc1);
     see O(nvidia.air.air_image_info#module:sort)) wins, C(created) breaking ties.
-  - No match, more than one match without O(latest), and an empty term are errors naming the term.
+  - No match, more than one match without O(latest), an empty term and an unknown option are errors naming it.
   - Runs on the controller, like every lookup. C(module_defaults) do not reach lookups, so the connection
     comes from the lookup's own options, each of which may also come from a variable, the environment or
     C(ansible.cfg) (see each option); the environment variables are the ones the modules read.
@@ -25,7 +25,9 @@ author:
   - NVIDIA Air collection contributors (!UNKNOWN)
 options:
   _terms:
-    description: Names of the images (exact, case-sensitive). One result per name, in the same order.
+    description:
+      - Names of the images (exact, case-sensitive). One result per name, in the same order.
+      - A list given as one term stands for its items (C(lookup('nvidia.air.air_image', names))).
     type: list
     elements: str
     required: true
@@ -209,11 +211,18 @@ def pick(name, images, options):
     return newest_first(images)[0]
 
 
+SELECTION_OPTIONS = ("version", "latest", "field", "uploaded_only", "is_owned_by_client", "published")
+
+
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
+        # Ansible passes a misspelt keyword on silently; here it would select another image (verison=...).
+        unknown = sorted(set(kwargs) - set(SELECTION_OPTIONS + CONNECTION_OPTIONS))
+        if unknown:
+            raise AnsibleLookupError("%s: unknown option(s) %s; the options are %s"
+                                     % (PREFIX, ", ".join(unknown), ", ".join(SELECTION_OPTIONS + CONNECTION_OPTIONS)))
         self.set_options(var_options=self.connection_variables(variables), direct=kwargs)
-        options = dict((key, self.get_option(key)) for key in (
-            "version", "latest", "field", "uploaded_only", "is_owned_by_client", "published") + CONNECTION_OPTIONS)
+        options = dict((key, self.get_option(key)) for key in SELECTION_OPTIONS + CONNECTION_OPTIONS)
         names = self.check_terms(terms, options)
         if not HAS_REQUESTS:
             raise AnsibleLookupError("%s: the Python library 'requests' is required on the controller "
@@ -241,7 +250,8 @@ class LookupModule(LookupBase):
         if not terms:
             raise AnsibleLookupError("%s: give at least one image name" % PREFIX)
         names = []
-        for term in terms:
+        # lookup('nvidia.air.air_image', names_list) hands the list over as one term: its items are the names.
+        for term in [item for term in terms for item in (term if isinstance(term, list) else [term])]:
             if not isinstance(term, str) or not term.strip():
                 raise AnsibleLookupError("%s: an image name (term) must be a non-empty string, got %r"
                                          % (PREFIX, term))
