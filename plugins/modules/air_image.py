@@ -654,11 +654,6 @@ class AirImageModule(AirModule):
         goal = plan.goal
         if goal is None:
             return plan
-        if goal.kind == publication.PUBLISH and image.upload_status != "COMPLETE":
-            raise AirInputError(
-                "image %s is %s; only an uploaded image (COMPLETE) can be published: upload it with "
-                "nvidia.air.air_image_upload first" % (image.label, image.upload_status), step="publish",
-                image_id=image.id)
         plan.method = self.method_for(goal)
         justification = self.params["justification"]
         if plan.method == "direct":
@@ -669,6 +664,13 @@ class AirImageModule(AirModule):
             if publication.denied_again(record, goal, image, plan.call):
                 raise publication.denied_error(record, goal, image)
         publication.check_call_texts(plan.call)
+        # Last: a check-mode run on an image still uploading (image_release does one before its upload) finds
+        # the task's own mistakes (scope, justification, texts) before it is told to wait for the upload.
+        if goal.kind == publication.PUBLISH and image.upload_status != "COMPLETE":
+            raise AirInputError(
+                "image %s is %s; only an uploaded image (COMPLETE) can be published: upload it with "
+                "nvidia.air.air_image_upload first" % (image.label, image.upload_status), step="check upload status",
+                image_id=image.id)
         return plan
 
     def method_for(self, goal):

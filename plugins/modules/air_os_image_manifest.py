@@ -95,7 +95,7 @@ options:
     description:
       - Partition the rendered OS-template files are written to, a filesystem label (for example C(SONiC-OS)) or
         a C(/dev/...) device path. Not set on a new manifest means the partition of the image's C(mountpoint).
-      - Must not be empty.
+      - Must not be empty; at most 128 characters.
     type: str
 notes:
   - The image must be uploaded (C(upload_status=COMPLETE)) before it can get a manifest; the module fails naming
@@ -229,6 +229,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._module import AirModul
 
 # Options that describe the manifest (not used with state=absent).
 MANIFEST_OPTIONS = ("os_type", "platforms", "capabilities", "os_template_partition")
+PARTITION_MAX = 128  # characters, as the API's manifest serializer allows
 
 
 def _version(where, value):
@@ -311,6 +312,9 @@ class AirOsImageManifestModule(AirModule):
         if p["os_template_partition"] is not None and not p["os_template_partition"].strip():
             raise AirInputError("os_template_partition must not be empty (a filesystem label such as SONiC-OS or a "
                                 "/dev/... path; leave it out to keep the current one)", step="check options")
+        if p["os_template_partition"] is not None and len(p["os_template_partition"]) > PARTITION_MAX:
+            raise AirInputError("os_template_partition must be at most %d characters (the Air API's limit), got %d"
+                                % (PARTITION_MAX, len(p["os_template_partition"])), step="check options")
         if p["purge_platforms"] and p["platforms"] is None:
             raise AirInputError("purge_platforms needs platforms (platforms: {} removes every model)",
                                 step="check options")
@@ -346,13 +350,15 @@ class AirOsImageManifestModule(AirModule):
         if p["os_type"] is None:
             raise AirInputError("image %s has no OS image manifest; to create it, set os_type" % image.label,
                                 step="create manifest", image_id=image.id)
-        if image.upload_status != "COMPLETE":
-            raise AirInputError("image %s is %s; an OS image manifest can only be attached to an uploaded image "
-                                "(COMPLETE)" % (image.label, image.upload_status), step="create manifest",
-                                image_id=image.id)
         fields = dict(self.desired(), os_type=p["os_type"])
         fields.setdefault("platforms", {})
+        # The pins first: a check-mode run on an image still uploading (image_release does one before its upload)
+        # finds the task's own mistakes before it is told to wait for the upload.
         self.check_pins(image, p["os_type"], fields["platforms"])
+        if image.upload_status != "COMPLETE":
+            raise AirInputError("image %s is %s; an OS image manifest can only be attached to an uploaded image "
+                                "(COMPLETE)" % (image.label, image.upload_status), step="check upload status",
+                                image_id=image.id)
         try:
             manifest = self.change("created the OS image manifest of image %s (%s: %s)"
                                    % (image.label, p["os_type"], ", ".join(sorted(fields["platforms"])) or "no models"),

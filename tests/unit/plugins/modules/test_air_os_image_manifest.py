@@ -180,6 +180,8 @@ def test_bad_pins_fail_naming_each_model_and_version(capsys, platforms, messages
     ("not uploaded", [], dict(os_type="cumulus-linux", platforms={"SN3700": PIN_3700}),
      "is VALIDATING; an OS image manifest can only be attached to an uploaded image (COMPLETE)"),
     ("no os_type", [], dict(platforms={"SN3700": PIN_3700}), "has no OS image manifest; to create it, set os_type"),
+    ("partition too long", [], dict(os_type="cumulus-linux", os_template_partition="p" * 129),
+     "os_template_partition must be at most 128 characters (the Air API's limit), got 129"),
     ("unknown os_type", [], dict(os_type="cumulus"),
      "unknown os_type 'cumulus': the Air catalogue has no platform information or OS templates for it (known: "
      "cumulus-linux, sonic)"),
@@ -191,6 +193,19 @@ def test_refusals_name_the_reason_and_write_nothing(capsys, case, current, args,
     result = run_module(AirOsImageManifestModule, dict(IMAGE, **args), capsys, client=StubClient([target], current))
     assert result["failed"] is True and result["changed"] is False and result["actions"] == []
     assert message in result["msg"]
+
+
+def test_bad_pins_are_named_before_an_image_still_uploading_is_waited_for(capsys):
+    # image_release asks in check mode before its upload: the task's own mistakes must come out first.
+    target = image(upload_status="READY")
+    result = run_module(AirOsImageManifestModule, dict(IMAGE, os_type="cumulus-linux",
+                                                       platforms={"SN9999": PIN_3700}), capsys,
+                        client=StubClient([target]), check_mode=True)
+    assert result["failed"] is True and result["failure"]["step"] == "check pins" and "SN9999" in result["msg"]
+    result = run_module(AirOsImageManifestModule, dict(IMAGE, os_type="cumulus-linux",
+                                                       platforms={"SN3700": PIN_3700}), capsys,
+                        client=StubClient([target]), check_mode=True)
+    assert result["failed"] is True and result["failure"]["step"] == "check upload status"
 
 
 def test_another_orgs_image_is_refused(capsys):
