@@ -18,17 +18,34 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirError, AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._models import UUID_RE
 
 
 class OrganizationsApi:
     def __init__(self, transport):
         self.transport = transport
+        self._visible = None
 
     def list(self, **filters):
         """The resource budgets the token may see (its own org's, or every org's with ``air:sre``)."""
-        return self.transport.paginate(["resource-budgets"], "lookup organizations", filters)
+        if filters:
+            return self.transport.paginate(["resource-budgets"], "lookup organizations", filters)
+        if self._visible is None:  # read once per client: org names and ids do not change during a task
+            self._visible = self.transport.paginate(["resource-budgets"], "lookup organizations", {})
+        return self._visible
+
+    def own(self):
+        """``{"org_id", "ngc_org_name", ...}`` of the token's organization, or None when that cannot be told.
+
+        An ordinary token sees its own organization's budget only; a token that sees several (``air:sre``),
+        or none, or cannot read them, leaves the question open.
+        """
+        try:
+            visible = self.list()
+        except AirError:
+            return None
+        return visible[0] if len(visible) == 1 and visible[0].get("org_id") else None
 
     def resolve(self, items, option="allowed_orgs"):
         """``[(label, org id)]`` for org ids and NGC org names, in the given order.
@@ -57,7 +74,8 @@ class OrganizationsApi:
         return resolved
 
     def _id_of(self, name, where):
-        found = [b for b in self.list(ngc_org_name=name) if b.get("ngc_org_name") == name and b.get("org_id")]
+        # NGC org names are lower case; "DEMO-ORG" means the same organization.
+        found = [b for b in self.list() if (b.get("ngc_org_name") or "").lower() == name.lower() and b.get("org_id")]
         if not found:
             raise AirInputError(
                 "%s: organization %r is not visible to this token, so its id cannot be looked up (an Air API token "

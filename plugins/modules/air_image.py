@@ -506,6 +506,9 @@ class AirImageModule(AirModule):
         if p["published"] is None:
             return None
         allowed = self.client.organizations.resolve(p["allowed_orgs"]) if p["allowed_orgs"] is not None else None
+        if allowed is not None:
+            # The owning organization always sees its image: listing it changes nothing, so it is not compared.
+            allowed = [(label, org_id) for label, org_id in allowed if org_id != self.own_org_id()]
         visibility = p["visibility"] or ("restricted" if allowed is not None else None)
         return publication.Desired(
             p["published"], visibility=visibility, allowed=allowed, justification=p["justification"],
@@ -704,12 +707,17 @@ class AirImageModule(AirModule):
         raise AirInputError("justification is required to ask an Air reviewer to %s (%s)"
                             % (goal.describe(image.label), why), step="check options")
 
+    def own_org_id(self):
+        own = self.client.organizations.own()
+        return (own.get("org_id") or "").lower() if own else None
+
     def known_allow_list(self, image, record):
         """Org ids of the allow-list last asked for and approved (None: unknown), read once per image."""
         if image.id not in self._allow_lists:
             live = record if record is not None and record.status == "APPROVED" \
                 else self.client.publishing.live_record(image)
-            self._allow_lists[image.id] = publication.allow_list_of(live)
+            known = publication.allow_list_of(live)
+            self._allow_lists[image.id] = None if known is None else [i for i in known if i != self.own_org_id()]
             if self._allow_lists[image.id] is None and self.params["allowed_orgs"] is not None:
                 self.warn("image %s was not published with an allow-list this collection can read back (the Air "
                           "API shows allow-lists only to reviewers); asking for the one given" % image.label)

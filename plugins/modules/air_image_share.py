@@ -306,14 +306,10 @@ class AirImageShareModule(AirModule):
         The org directory shows an ordinary token its own organization only; when it shows several (a
         reviewer's token) or cannot be read, the API's own refusal at create time has to do.
         """
-        try:
-            visible = self.client.organizations.list()
-        except AirError:
-            return
-        names = [org.get("ngc_org_name") for org in visible]
-        if len(names) == 1 and names[0] in orgs:
+        own = self.client.organizations.own()
+        if own is not None and own.get("ngc_org_name") in orgs:
             raise AirInputError("target_orgs: %r is your own organization; an image cannot be shared with it"
-                                % names[0], step="check options")
+                                % own["ngc_org_name"], step="check options")
 
     def create_all(self, image, to_create):
         """Create shares: ``(share results, orgs this task shared with)``.

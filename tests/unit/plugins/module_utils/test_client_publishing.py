@@ -47,6 +47,15 @@ def test_own_org_name_resolves_to_its_id_and_ids_pass_through(emulator, client):
     assert resolved == [("demo-org", ids["demo-org"]), (None, ids["partner-org"])]
 
 
+def test_org_names_match_whatever_their_case(emulator, client):
+    assert client.organizations.resolve(["DEMO-ORG"]) == [("DEMO-ORG", org_ids(emulator)["demo-org"])]
+
+
+def test_the_tokens_own_org_is_known_to_an_ordinary_token_only(emulator, client, make_client):
+    assert client.organizations.own()["org_id"] == org_ids(emulator)["demo-org"]
+    assert make_client(ADMIN_TOKEN).organizations.own() is None  # a reviewer sees every organization
+
+
 def test_another_orgs_name_is_refused_asking_for_its_id(client):
     with air_raises(AirInputError, match="allowed_orgs\\[1\\]: organization 'partner-org' is not visible") as info:
         client.organizations.resolve(["demo-org", "partner-org"])

@@ -27,6 +27,7 @@ from ansible_collections.nvidia.air.tests.unit.plugins.modules.air_module_helper
 )
 
 PARTNER = "13747243-62b0-53ba-a182-57f4abc0c82f"
+OWN = "86b2699f-3c1d-5e0a-9f4b-2d7c8e1a6b53"  # the token's organization
 RECORD_ID = "9e2a4c1d-5b6f-4a7e-8c9d-0e1f2a3b4c5d"
 LINE = "Allowed organizations (nvidia.air): %s" % PARTNER
 
@@ -58,6 +59,9 @@ class StubOrganizations(_ReadOnly):
     def resolve(self, items, option="allowed_orgs"):
         self._calls.append(("resolve", list(items)))
         return [(None, item) for item in items]
+
+    def own(self):
+        return {"org_id": OWN, "ngc_org_name": "demo-org"}
 
 
 class PublishingClient(StubClient):
@@ -194,6 +198,18 @@ def test_the_same_allow_list_as_last_approved_is_no_change(capsys):
     current = uploaded(published=True, publicly_published=False, publish_access_record_id=RECORD_ID)
     client = PublishingClient([current], [live], may_publish=True)
     result = run({"published": True, "allowed_orgs": [PARTNER]}, capsys, client)
+    assert result["changed"] is False and result["publish_request"]["status"] == "APPROVED"
+
+
+@pytest.mark.parametrize("approved, asked", [([PARTNER], [PARTNER, OWN]), ([PARTNER, OWN], [PARTNER]),
+                                             ([OWN], []), ([], [OWN])])
+def test_the_owning_organization_in_an_allow_list_changes_nothing(capsys, approved, asked):
+    # The owner always sees its image: listing it or not is the same allow-list, and no reviewer is asked.
+    line = "Allowed organizations (nvidia.air): %s" % (", ".join(approved) or "none besides the owning organization")
+    live = record("APPROVED", prefer_public=False, justification="Lab access\n\n" + line)
+    current = uploaded(published=True, publicly_published=False, publish_access_record_id=RECORD_ID)
+    client = PublishingClient([current], [live], may_publish=True)
+    result = run({"published": True, "allowed_orgs": asked}, capsys, client)
     assert result["changed"] is False and result["publish_request"]["status"] == "APPROVED"
 
 
