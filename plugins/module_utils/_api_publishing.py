@@ -29,13 +29,12 @@ __metaclass__ = type
 
 import datetime
 
+from ansible_collections.nvidia.air.plugins.module_utils._api_images import NIL_ID
 from ansible_collections.nvidia.air.plugins.module_utils._dates import parse_datetime
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirAuthError, AirNotFoundError
 from ansible_collections.nvidia.air.plugins.module_utils._models import PublishAccessRecord
 
 RECORDS = ("publishing", "image-publish-access-records")
-# No image has this id: the target of the scope probe (may_publish_directly).
-NIL_ID = "00000000-0000-0000-0000-000000000000"
 
 
 def _body(**fields):

@@ -12,7 +12,7 @@ module: air_image_retention
 short_description: Keep the newest versions of an NVIDIA Air image and delete or unpublish the others
 version_added: 0.1.0
 description:
-  - For one image name (O(name)), or each name a free-text O(search) matches, keeps the newest O(keep)
+  - For one image name (O(name)), or each name that contains the text of O(search), keeps the newest O(keep)
     versions of your organization's images and deletes the others (O(state=absent)) or only unpublishes them
     (O(state=unpublished)).
   - Newest means the collection's version order, not the creation date (C(5.16.3) built after C(5.17.0) is
@@ -26,6 +26,11 @@ description:
   - An image that is being uploaded (C(UPLOADING)) or has a publish request open (C(PENDING_PUBLISH),
     C(PENDING_UNPUBLISH)) is left alone and listed in RV(busy); images in other transient states are
     waited for.
+  - An image that is still C(UNPUBLISHING) (for example after an earlier run with O(wait=false)) counts as
+    unpublished. It is not unpublished again and is not listed in RV(unpublished). With O(state=absent) it is
+    deleted once its unpublication is over.
+  - Before the first change the module checks that the token may make all of them (see the notes), so a
+    token that lacks a scope fails without deleting or unpublishing anything, in check mode too.
   - Only images your organization owns are considered, whatever their C(upload_status) (records whose
     upload never finished count as versions too).
 author:
@@ -56,8 +61,12 @@ options:
     type: str
   search:
     description:
-      - Free-text search of the Air API (matches names and versions). The retention rules apply to each name
-        the matching images have, separately.
+      - Selects image names instead of one O(name) - every name of your organization's images that contains
+        this text (case-insensitive). The Air API's free-text search also matches versions; a name whose
+        images match only through their version (C(cumulus-vx) version C(5.10.0-sonic-interop) for
+        V(sonic)) is not selected.
+      - The retention rules then apply to each selected name separately, over all images of that name,
+        whether their version contains the text or not.
     type: str
   keep:
     description:
@@ -69,6 +78,7 @@ options:
   keep_days:
     description:
       - Also keep every image created less than this many days ago (fractions allowed), whatever its rank.
+      - From V(0) to V(36500) (a hundred years, which keeps every image there is).
     type: float
   keep_versions:
     description:
@@ -100,12 +110,17 @@ options:
     default: false
   wait:
     description:
-      - With O(state=unpublished), wait until C(UNPUBLISHING) is over before returning. With O(state=absent)
-        the module always waits for the unpublication before deleting.
+      - With O(state=unpublished), wait until C(UNPUBLISHING) is over before returning, also for images an
+        earlier run left C(UNPUBLISHING). With O(state=absent) the module always waits for the unpublication
+        before deleting.
 notes:
   - The module runs where the task runs; the API is reached from there (usually C(delegate_to=localhost)).
-  - Deleting needs the C(air:image_write) scope and unpublishing C(air:image_publish). A token that cannot do
-    that fails on the first image with the API's message, before anything is deleted.
+  - Deleting needs the C(air:image_write) scope (role C(air_image_uploader) or C(air_image_publisher)) and
+    unpublishing C(air:image_publish) (role C(air_image_publisher)); unpublishing through a reviewed request
+    is not done here. The module asks the Air API which of them the token holds (without changing anything)
+    before the first change, and only when the run needs them. A token that cannot do all the run would do
+    fails at once with one line naming the missing scope (and the published images concerned), before
+    anything is deleted or unpublished. Check mode asks too and fails the same way.
 seealso:
   - module: nvidia.air.air_image_info
   - module: nvidia.air.air_image
@@ -214,12 +229,13 @@ import datetime
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirApiError,
+    AirAuthError,
     AirInputError,
     AirProtectedError,
 )
 from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES, Image, utcnow
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
-from ansible_collections.nvidia.air.plugins.module_utils._versions import created_at, newest_first
+from ansible_collections.nvidia.air.plugins.module_utils._versions import created_at, image_sort_key, newest_first
 
 # States a run must not interrupt: an upload someone is sending, a publish request a reviewer holds.
 HANDS_OFF = {
@@ -228,6 +244,8 @@ HANDS_OFF = {
     "PENDING_UNPUBLISH": "an unpublish request is open (cancel it first)",
 }
 SUMMARY_FIELDS = ("id", "name", "version", "created", "upload_status", "published")
+# timedelta and dates overflow long before this; a century already keeps every image there is.
+MAX_KEEP_DAYS = 36500
 
 
 def summary(image, **extra):
@@ -238,6 +256,16 @@ def summary(image, **extra):
 
 def label(image):
     return "%s %s" % (image.name, image.version)
+
+
+def labels(images):
+    """``name version`` of each image, by name and then the version order (not as text: 5.16.0 < 5.100.0)."""
+    return [label(image) for image in sorted(images, key=lambda image: image_sort_key(image, "name"))]
+
+
+def to_unpublish(image):
+    """Whether retention has to unpublish ``image``: UNPUBLISHING counts as done (still ``published`` meanwhile)."""
+    return (image.published or image.upload_status == "PUBLISHING") and image.upload_status != "UNPUBLISHING"
 
 
 def held_by(entry):
@@ -303,16 +331,29 @@ class AirImageRetentionModule(AirModule):
                 % ("delete" if p["state"] == "absent" else "unpublish",
                    repr(p["name"]) if p["name"] else "every name matching %r" % p["search"]),
                 step="check options")
-        if p["keep_days"] is not None and p["keep_days"] < 0:
-            raise AirInputError("keep_days must be 0 or more (got %s)" % p["keep_days"], step="check options")
+        if p["keep_days"] is not None and not 0 <= p["keep_days"] <= MAX_KEEP_DAYS:  # NaN fails both
+            raise AirInputError("keep_days must be a number of days from 0 to %d (got %s)"
+                                % (MAX_KEEP_DAYS, p["keep_days"]), step="check options")
 
     # ----------------------------------------------------------------- lookup
     def images(self):
-        """The organization's images of ``name`` (or matching ``search``)."""
+        """Every image the organization owns of ``name``, or of each name ``search`` selects."""
+        return [image for name in self.names() for image in self.client.images.list(is_owned_by_client=True, name=name)
+                if image.is_owned_by_client and image.name == name]
+
+    def names(self):
+        """``[name]``, or the names containing ``search`` (case-insensitive) in the order the API lists them.
+
+        The API's search matches versions too; a name found only through a version is not selected.
+        """
         p = self.params
-        query = dict(name=p["name"]) if p["name"] else dict(search=p["search"])
-        return [image for image in self.client.images.list(is_owned_by_client=True, **query)
-                if image.is_owned_by_client and (not p["name"] or image.name == p["name"])]
+        if p["name"]:
+            return [p["name"]]
+        text, names = p["search"].lower(), []
+        for image in self.client.images.list(is_owned_by_client=True, search=p["search"]):
+            if image.is_owned_by_client and text in image.name.lower() and image.name not in names:
+                names.append(image.name)
+        return names
 
     def would_be_created(self, images):
         """Check mode: versions of ``keep_versions`` that do not exist yet, as images created now."""
@@ -335,13 +376,17 @@ class AirImageRetentionModule(AirModule):
         kept, candidates = plan(images + hypothetical, p["keep"], p["keep_days"], p["keep_versions"])
         self.result["kept"] = [summary(image, reasons=reasons if image.id else reasons + ["would be created"])
                                for image, reasons in kept]
-        published_before = sorted(label(i) for i in images if i.published or i.upload_status == "PUBLISHING")
+        published_before = labels(i for i in images if to_unpublish(i))
+        self.check_scopes([i for i in candidates if i.upload_status not in HANDS_OFF])
         for image in candidates:
             if image.upload_status in HANDS_OFF:
                 self.result["busy"].append(summary(image, reason=HANDS_OFF[image.upload_status]))
             elif p["state"] == "absent":
                 self.remove(image)
-            elif image.published or image.upload_status == "PUBLISHING":
+            elif image.upload_status == "UNPUBLISHING":  # an earlier run's wait: false; no change of this run
+                if p["wait"]:
+                    self.settled(image)
+            elif to_unpublish(image):
                 self.unpublish(self.settled(image), wait=p["wait"], found=image)
         self.record_diff(images, published_before)
         protected = self.result["protected"]
@@ -352,18 +397,34 @@ class AirImageRetentionModule(AirModule):
                 protected_instances=[i for entry in protected for i in entry["protected_instances"]],
                 hint="fail_on_protected is true")
 
+    def check_scopes(self, actionable):
+        """Fail before the first write when the token cannot finish: a retention half done is worse than none.
+
+        Both probes are read-only (``may_delete``, ``may_publish_directly``) and run in check mode too, so
+        it predicts the failure. ``actionable``: the images that are not kept and not busy.
+        """
+        missing = []
+        if self.params["state"] == "absent" and actionable and not self.client.images.may_delete():
+            missing.append("deleting needs the air:image_write scope (role air_image_uploader or "
+                           "air_image_publisher)")
+        published = [i for i in actionable if to_unpublish(i)]
+        if published and not self.client.publishing.may_publish_directly():
+            missing.append("unpublishing %s needs the air:image_publish scope (role air_image_publisher)"
+                           % ", ".join(labels(published)))
+        if missing:
+            raise AirAuthError("%s, which this token does not have; nothing was changed" % "; ".join(missing),
+                               step="check scopes", status=403)
+
     def record_diff(self, images, published_before):
         if not self.result["changed"]:
             return
         gone = set(entry["id"] for entry in self.result["deleted"])
         unpublished = set(entry["id"] for entry in self.result["unpublished"])
         if gone:
-            self.diff.add("images", sorted(label(i) for i in images),
-                          sorted(label(i) for i in images if i.id not in gone))
+            self.diff.add("images", labels(images), labels(i for i in images if i.id not in gone))
         if unpublished:
-            self.diff.add("published", published_before, sorted(
-                label(i) for i in images
-                if (i.published or i.upload_status == "PUBLISHING") and i.id not in unpublished | gone))
+            self.diff.add("published", published_before,
+                          labels(i for i in images if to_unpublish(i) and i.id not in unpublished | gone))
 
     # ---------------------------------------------------------------- actions
     def settled(self, image):
@@ -380,7 +441,7 @@ class AirImageRetentionModule(AirModule):
         if image.upload_status in HANDS_OFF:  # it changed while we waited
             self.result["busy"].append(summary(found, reason=HANDS_OFF[image.upload_status]))
             return
-        if image.published or image.upload_status == "PUBLISHING":
+        if to_unpublish(image):
             image = self.unpublish(image, wait=True, found=found)
         action = "deleted image %s" % image.label
         if self.check_mode:

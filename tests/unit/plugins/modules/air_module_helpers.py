@@ -90,9 +90,13 @@ class _ReadOnly:
 
 
 class StubImages(_ReadOnly):
-    def __init__(self, images, calls):
+    def __init__(self, images, calls, may_delete=True):
         super(StubImages, self).__init__("images")
-        self._images, self._calls = images, calls
+        self._images, self._calls, self._may_delete = images, calls, may_delete
+
+    def may_delete(self):
+        self._calls.append(("may_delete",))
+        return self._may_delete
 
     def find(self, name, version, step=None):
         self._calls.append(("find_image", name, version))
@@ -161,11 +165,23 @@ class StubManifests(_ReadOnly):
         return sorted(set(r["os_type"] for r in PLATFORM_INFORMATION + OS_TEMPLATES))
 
 
-class StubClient(_ReadOnly):
-    """Lookups from ``images`` and ``manifests``; any other call fails the test."""
+class StubPublishing(_ReadOnly):
+    def __init__(self, may_publish, calls):
+        super(StubPublishing, self).__init__("publishing")
+        self._may_publish, self._calls = may_publish, calls
 
-    def __init__(self, images=(), manifests=()):
+    def may_publish_directly(self):
+        self._calls.append(("may_publish_directly",))
+        return self._may_publish
+
+
+class StubClient(_ReadOnly):
+    """Lookups from ``images`` and ``manifests``, scope probes answering ``may_delete`` / ``may_publish``;
+    any other call fails the test."""
+
+    def __init__(self, images=(), manifests=(), may_delete=True, may_publish=True):
         super(StubClient, self).__init__("client")
         self.calls = []
-        self.images = StubImages(list(images), self.calls)
+        self.images = StubImages(list(images), self.calls, may_delete)
         self.manifests = StubManifests(list(manifests), self.calls)
+        self.publishing = StubPublishing(may_publish, self.calls)
