@@ -137,10 +137,19 @@ def test_a_rerun_while_images_are_still_unpublishing(held_emulator, tmp_path):
         assert predicted["changed"] is True and predicted["unpublished"] == []
         assert _versions(predicted["deleted"]) == ["1.0.0", "1.1.0"]
         assert [a.split(" ", 1)[0] for a in predicted["actions"]] == ["deleted", "deleted"]
+        # A fault rule that changes nothing counts the reads of the first image: two or more mean the run is
+        # polling it, waiting for UNPUBLISHING to end.
+        oldest = [i for i in _images(held_emulator, name) if i["version"] == "1.0.0"][0]
+        sensor = held_emulator.add_fault(action="delay", delay=0, method="GET", count=0,
+                                         path="/api/v3/images/%s/$" % oldest["id"])
         process, result_file = _playbook(tmp_path, "absent", [{
             "name": "Retention", "nvidia.air.air_image_retention": dict(connection, **absent),
             "register": "result"}], background=True)
-        time.sleep(5)  # the run is waiting for UNPUBLISHING to end (if it is slower, it finds them unpublished)
+        deadline = time.monotonic() + 120
+        while [r["seen"] for r in held_emulator.faults() if r["id"] == sensor["id"]] < [2]:
+            assert process.poll() is None and time.monotonic() < deadline, "the run did not wait for UNPUBLISHING"
+            time.sleep(0.2)
+        held_emulator.clear_faults()
         _finish_transitions(held_emulator)
         output = process.communicate(timeout=300)[0]
         assert process.returncode == 0, output[-4000:]
