@@ -14,20 +14,14 @@ import time
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirApiError,
-    AirAuthError,
     AirNotFoundError,
     AirTimeoutError,
 )
 from ansible_collections.nvidia.air.plugins.module_utils._models import Image
 
-# No image has this id: the target of the scope probes (may_delete, PublishingApi.may_publish_directly).
-NIL_ID = "00000000-0000-0000-0000-000000000000"
-
-
 class ImagesApi:
     def __init__(self, transport):
         self.transport = transport
-        self._may_delete = None
 
     def list(self, max_items=None, **filters):
         """Images visible to the token; ``filters`` are the API's query parameters."""
@@ -70,24 +64,8 @@ class ImagesApi:
         return True
 
     def may_delete(self):
-        """Whether the token holds ``air:image_write`` (delete), asked without deleting anything.
-
-        The same probe as ``PublishingApi.may_publish_directly``: the API checks the scope before it looks
-        the image up, so deleting the nil id answers 403 without the scope and 404 with it. The answer is
-        kept for the life of the client.
-        """
-        if self._may_delete is None:
-            try:
-                self.transport.request("DELETE", self.transport.url("images", NIL_ID), "check scopes", json={},
-                                       expect=(204,))
-                self._may_delete = True
-            except AirNotFoundError:
-                self._may_delete = True
-            except AirAuthError as exc:
-                if exc.status != 403:
-                    raise
-                self._may_delete = False
-        return self._may_delete
+        """Whether the token holds ``air:image_write`` (delete), asked without deleting anything."""
+        return self.transport.allows("DELETE")
 
     def action(self, image, action, step, body=None, done=None, expect=(200,)):
         """PATCH ``images/<id>/<action>/``; after a lost answer ``done(current image)`` says whether it happened."""

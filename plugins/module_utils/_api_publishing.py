@@ -29,9 +29,7 @@ __metaclass__ = type
 
 import datetime
 
-from ansible_collections.nvidia.air.plugins.module_utils._api_images import NIL_ID
 from ansible_collections.nvidia.air.plugins.module_utils._dates import parse_datetime
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirAuthError, AirNotFoundError
 from ansible_collections.nvidia.air.plugins.module_utils._models import PublishAccessRecord
 
 RECORDS = ("publishing", "image-publish-access-records")
@@ -45,7 +43,6 @@ class PublishingApi:
     def __init__(self, transport, images):
         self.transport = transport
         self.images = images
-        self._may_publish_directly = None
 
     # ------------------------------------------------------------ direct calls
     def publish(self, image, name=None, version=None, prefer_public=None, allowed_orgs=None, justification=None):
@@ -65,27 +62,12 @@ class PublishingApi:
                                   done=lambda i: not i.published or i.upload_status == "UNPUBLISHING")
 
     def may_publish_directly(self):
-        """Whether the token holds ``air:image_publish`` (direct publish and unpublish).
+        """Whether the token holds ``air:image_publish`` (direct publish and unpublish)."""
+        return self.transport.allows("PATCH", "publish")
 
-        The API has no call that lists a token's scopes, but it checks the scope
-        of a publish before it looks the image up (scopes are view permissions,
-        checked first; the emulator does the same, README choice 2): a publish
-        of the nil id answers 403 without the scope and 404 with it. No image
-        has that id, so nothing can be published by asking. The answer is kept
-        for the life of the client.
-        """
-        if self._may_publish_directly is None:
-            try:
-                self.transport.request("PATCH", self.transport.url("images", NIL_ID, "publish"), "check scopes",
-                                       json={})
-                self._may_publish_directly = True
-            except AirNotFoundError:
-                self._may_publish_directly = True
-            except AirAuthError as exc:
-                if exc.status != 403:
-                    raise
-                self._may_publish_directly = False
-        return self._may_publish_directly
+    def may_request(self):
+        """Whether the token may ask a reviewer (``air:image_write`` or ``air:image_publish``)."""
+        return self.transport.allows("PATCH", "request-publish")
 
     # ----------------------------------------------------------- gated requests
     def request_publish(self, image, justification, prefer_public=None, allowed_orgs_request_text=None, name=None,

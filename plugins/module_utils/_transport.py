@@ -48,6 +48,9 @@ from ansible_collections.nvidia.air.plugins.module_utils._errors import (
 )
 from ansible_collections.nvidia.air.plugins.module_utils._retry import LOST_STATUSES, parse_retry_after
 
+# No image has this id: the target of the scope probes (ApiTransport.allows).
+NIL_ID = "00000000-0000-0000-0000-000000000000"
+
 TOKEN_ENV = "AIR_API_TOKEN"
 # One path segment: no slash, no dot segment, nothing that needs escaping.
 _SEGMENT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._~-]*")  # with fullmatch: no trailing newline either
@@ -115,6 +118,7 @@ class ApiTransport:
         self.retry = retry
         self.page_size = int(page_size)
         self.retries = 0  # how many times a call was retried, for stats
+        self._allowed = {}  # allows(): (method, path parts) -> bool
         self.session = requests.Session()  # trust_env: HTTPS_PROXY/NO_PROXY/REQUESTS_CA_BUNDLE apply
         self.session.verify = verify
         self.session.headers.update({
@@ -125,6 +129,27 @@ class ApiTransport:
 
     def close(self):
         self.session.close()
+
+    def allows(self, method, *parts):
+        """Whether the token holds the scope of ``method`` on ``images/<id>/<parts>``, asked without effect.
+
+        The Air API checks a call's scope before it looks the image up (scopes are view permissions,
+        checked first; the emulator does the same, README choice 2): the call on the nil id, which no image
+        has, answers 403 without the scope and 404 with it. The API has no call that lists a token's
+        scopes. Answers are kept for the life of the transport.
+        """
+        key = (method,) + parts
+        if key not in self._allowed:
+            try:
+                self.request(method, self.url("images", NIL_ID, *parts), "check scopes", json={}, expect=(200, 204))
+                self._allowed[key] = True
+            except AirNotFoundError:
+                self._allowed[key] = True
+            except AirAuthError as exc:
+                if exc.status != 403:
+                    raise
+                self._allowed[key] = False
+        return self._allowed[key]
 
     def url(self, *parts):
         """The API base plus path segments, always with a trailing slash.

@@ -593,6 +593,7 @@ class AirImageModule(AirModule):
         changes = image_changes(image, self.desired_fields())
         if not changes:
             return image
+        self.require_owner(image, "change %s" % ", ".join(sorted(changes)))
         for field, (before, after) in sorted(changes.items()):
             self.diff.add(field, before, after)
         fields = dict((field, after) for field, (_before, after) in changes.items())
@@ -657,6 +658,7 @@ class AirImageModule(AirModule):
         goal = plan.goal
         if goal is None:
             return plan
+        self.require_owner(image, goal.describe())
         plan.method = self.method_for(goal)
         justification = self.params["justification"]
         if plan.method == "direct":
@@ -676,8 +678,23 @@ class AirImageModule(AirModule):
                 image_id=image.id)
         return plan
 
+    @staticmethod
+    def require_owner(image, what):
+        """Refuse, before any write (and in check mode too), to change an image another organization owns."""
+        if image.id and image.data.get("is_owned_by_client") is False:
+            raise AirInputError("image %s belongs to another organization; only its owner can %s"
+                                % (image.label, what), step="check owner", image_id=image.id)
+
     def method_for(self, goal):
         """``direct`` or ``request`` for ``goal``, from publish_method and the token's scopes."""
+        method = self._method_for(goal)
+        if method == "request" and not self.client.publishing.may_request():
+            raise AirInputError(
+                "this token may neither publish (air:image_publish) nor ask an Air reviewer (air:image_write), "
+                "so it cannot %s" % goal.describe(), step="check scopes", status=403)
+        return method
+
+    def _method_for(self, goal):
         method = self.params["publish_method"]
         if goal.kind in publication.VISIBILITY_GOALS:
             if method == "direct":
@@ -873,6 +890,7 @@ class AirImageModule(AirModule):
         request keeps it (None once deleted)."""
         if image is None:
             return None
+        self.require_owner(image, "delete it")
         image = self.wait_settled(image)
         record = self.client.publishing.record_of(image) if image.publish_access_record_id else None
         pending = record if record is not None and record.is_pending else None

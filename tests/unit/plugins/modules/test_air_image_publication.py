@@ -33,9 +33,10 @@ LINE = "Allowed organizations (nvidia.air): %s" % PARTNER
 
 
 class StubPublishing(_ReadOnly):
-    def __init__(self, records, may_publish, calls):
+    def __init__(self, records, may_publish, calls, may_request=True):
         super(StubPublishing, self).__init__("publishing")
         self._records, self._may_publish, self._calls = records, may_publish, calls
+        self._may_request = may_request
 
     def record_of(self, current):
         self._calls.append(("record_of", current.id))
@@ -49,6 +50,10 @@ class StubPublishing(_ReadOnly):
     def may_publish_directly(self):
         self._calls.append(("may_publish_directly",))
         return self._may_publish
+
+    def may_request(self):
+        self._calls.append(("may_request",))
+        return self._may_request
 
 
 class StubOrganizations(_ReadOnly):
@@ -65,9 +70,9 @@ class StubOrganizations(_ReadOnly):
 
 
 class PublishingClient(StubClient):
-    def __init__(self, images=(), records=(), may_publish=True):
+    def __init__(self, images=(), records=(), may_publish=True, may_request=True):
         super(PublishingClient, self).__init__(images)
-        self.publishing = StubPublishing(dict((r.id, r) for r in records), may_publish, self.calls)
+        self.publishing = StubPublishing(dict((r.id, r) for r in records), may_publish, self.calls, may_request)
         self.organizations = StubOrganizations(self.calls)
 
 
@@ -222,3 +227,27 @@ def test_another_allow_list_is_an_allow_list_change_request(capsys):
     assert result["publish_request"]["status"] == "PENDING_ALLOWLIST"
     assert result["diff"]["before"]["publish_request"]["allowed_orgs"] == [PARTNER]
     assert result["diff"]["after"]["publish_request"]["allowed_orgs"] == []
+
+
+@pytest.mark.parametrize("args, what", [
+    ({"published": False, "justification": "Lab closed"}, "only its owner can unpublish it"),
+    ({"state": "absent"}, "only its owner can delete it"),
+    ({"notes": "ours now"}, "only its owner can change notes"),
+])
+def test_another_orgs_image_is_refused_before_any_write_in_check_mode_too(capsys, args, what):
+    theirs = uploaded(published=True, publicly_published=False, is_owned_by_client=False)
+    for check_mode in (True, False):
+        client = PublishingClient([theirs], may_publish=True)
+        result = run(args, capsys, client, check_mode=check_mode)
+        assert result["failed"] is True and result["changed"] is False and result["actions"] == []
+        assert result["failure"]["step"] == "check owner" and what in result["msg"]
+
+
+def test_a_read_only_token_is_refused_before_a_request_in_check_mode_too(capsys):
+    current = uploaded()
+    for check_mode in (True, False):
+        client = PublishingClient([current], may_publish=False, may_request=False)
+        result = run({"published": True, "justification": "Lab access"}, capsys, client, check_mode=check_mode)
+        assert result["failed"] is True and result["changed"] is False and result["actions"] == []
+        assert result["failure"]["step"] == "check scopes"
+        assert "may neither publish (air:image_publish) nor ask an Air reviewer (air:image_write)" in result["msg"]
