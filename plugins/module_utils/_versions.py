@@ -17,11 +17,15 @@ comes before ``5.16.0`` there. ``Version`` orders what image builders write inst
    other character only separates pieces (``5.16.0``, ``5-16-0`` and ``5_16_0`` are the same).
 4. Versions are compared piece by piece from the left; the first difference decides. Numbers compare as
    numbers (``5.100.0`` > ``5.16.0``, ``202511`` > ``202505``, ``007`` = ``7``); words case-insensitively.
-5. A version that runs out of pieces is compared as if it went on with ``0``: ``1.0`` = ``1.0.0``.
+5. A version that runs out of pieces is compared as if it went on with ``0``: ``1.0`` = ``1.0.0``. So a
+   pre-release of a shortened version sorts before that of the full one: ``5.16-rc2`` < ``5.16.0-rc1``
+   (write versions the same way to compare them as intended).
 6. At one position, from lowest to highest:
-   - pre-release words, in the order ``dev`` < ``a`` = ``alpha`` < ``b`` = ``beta`` < ``c`` = ``rc`` =
-     ``pre`` = ``preview`` (PEP 440's spellings), so ``1.0.0-rc1`` < ``1.0.0`` and
-     ``1.0.0-alpha`` < ``1.0.0-beta.2`` < ``1.0.0-rc1`` < ``1.0.0-rc10``;
+   - pre-release words, in the order ``dev`` = ``snapshot`` = ``nightly`` < ``a`` = ``alpha`` < ``b`` =
+     ``beta`` < ``c`` = ``rc`` = ``pre`` = ``preview`` (PEP 440's spellings, and Maven's ``SNAPSHOT``), so
+     ``1.0.0-rc1`` < ``1.0.0`` and ``1.0.0-alpha`` < ``1.0.0-beta.2`` < ``1.0.0-rc1`` < ``1.0.0-rc10``;
+     a number after a pre-release word ranks above a word (``1.0.0-alpha.beta`` < ``1.0.0-alpha.1``, the
+     other way round from semantic versioning);
    - the number ``0`` (and the end of a version);
    - any other word, in alphabetical order (``1.0.0-hotfix`` > ``1.0.0`` but < ``1.0.1``, like
      ``1.0.post1`` in PEP 440);
@@ -42,7 +46,8 @@ import re
 
 from ansible_collections.nvidia.air.plugins.module_utils._dates import parse_datetime
 
-PRE_RELEASE_RANKS = {"dev": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "c": 3, "rc": 3, "pre": 3, "preview": 3}
+PRE_RELEASE_RANKS = {"dev": 0, "snapshot": 0, "nightly": 0, "a": 1, "alpha": 1, "b": 2, "beta": 2, "c": 3, "rc": 3,
+                     "pre": 3, "preview": 3}
 SORT_KEYS = ("version", "created", "name")
 SORT_CHOICES = tuple(k for key in SORT_KEYS for k in (key, "-" + key))
 

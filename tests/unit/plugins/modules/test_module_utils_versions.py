@@ -52,6 +52,11 @@ OLDER_NEWER = [
     ("1.0.0-beta.2", "1.0.0-beta.11"),
     ("1.0.0-beta.11", "1.0.0-rc.1"),
     ("1.0.0.dev3", "1.0.0a1"),
+    # Maven's snapshots and nightly builds come before the release they lead to.
+    ("1.0.0-SNAPSHOT", "1.0.0"),
+    ("1.0.0-nightly.20250101", "1.0.0-nightly.20250102"),
+    ("1.0.0-nightly.20250102", "1.0.0-alpha"),
+    ("0.9.9", "1.0.0-SNAPSHOT"),
     ("1.0.0a1", "1.0.0b1"),
     ("1.0.0b2", "1.0.0c1"),
     ("1.0.0-RC2", "1.0.0-rc3"),
