@@ -28,7 +28,9 @@ extends_documentation_fragment:
   - nvidia.air._attributes.INFO_MODULE
 options:
   id:
-    description: Id of one image. Other image filters are ignored.
+    description:
+      - Id of one image. Mutually exclusive with O(name), O(version), O(search) and O(latest); the other filters
+        are not applied to it.
     type: str
   name:
     description: Only images with this exact name.
@@ -349,7 +351,8 @@ class AirImageInfoModule(AirModule):
         publish_request_search=dict(type="str"),
         publish_request_ordering=dict(type="str"),
     )
-    module_kwargs = dict(mutually_exclusive=[["ordering", "sort"]])
+    module_kwargs = dict(mutually_exclusive=[["ordering", "sort"], ["id", "name"], ["id", "version"], ["id", "search"],
+                                             ["id", "latest"]])
 
     def check_options(self):
         if self.params["limit"] is not None and self.params["limit"] < 1:

@@ -65,3 +65,11 @@ def test_an_unknown_sort_key_and_sort_with_ordering_are_refused(capsys):
     assert result["failed"] and "value of sort must be one of: version, -version, created" in result["msg"]
     result = run_module(AirImageInfoModule, {"sort": "name", "ordering": "name"}, capsys, client=StubClient(LISTED))
     assert result["failed"] and "mutually exclusive: ordering|sort" in result["msg"]
+
+
+@pytest.mark.parametrize("other", [{"name": "cumulus-vx"}, {"version": "5.16.0"}, {"search": "cumulus"},
+                                   {"latest": True}])
+def test_id_with_another_image_filter_is_refused_not_ignored(capsys, other):
+    args = dict({"id": "00000000-0000-4000-8000-000000000001"}, **other)
+    result = run_module(AirImageInfoModule, args, capsys, client=StubClient(LISTED))
+    assert result["failed"] and "mutually exclusive: id|%s" % list(other)[0] in result["msg"]
