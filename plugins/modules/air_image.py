@@ -186,7 +186,9 @@ options:
         organization directory (C(GET /api/v3/resource-budgets/)), where a token sees only its own
         organization unless it has the C(air:sre) scope; so give other organizations by id (a member of that
         organization reads it as C(org_id) there). A name that cannot be looked up fails the task before
-        anything is written.
+        anything is written. An id is checked by the Air API only when the publication is sent, so check mode
+        cannot tell an unknown id from a good one.
+      - Your own organization always sees the image: listing it or not is the same allow-list.
       - Compared as a set with the list last asked for; see the C(idempotent) attribute for what the module can
         and cannot see. Not set leaves the allow-list of a published restricted image alone (a new restricted
         publication is then visible to your organization only).
