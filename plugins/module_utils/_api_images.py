@@ -19,6 +19,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._errors import (
 )
 from ansible_collections.nvidia.air.plugins.module_utils._models import Image
 
+
 class ImagesApi:
     def __init__(self, transport):
         self.transport = transport

@@ -93,8 +93,8 @@ def test_may_publish_directly_tells_the_scope_without_publishing_anything(emulat
     assert state["images"] == 0 and state["publish_access_records"] == {}
 
 
-@pytest.mark.parametrize("token, may_request, may_delete", [(DEMO_TOKEN, True, True), (UPLOADER_TOKEN, True, True),
-                                                            ("nvapi-readonly-token", False, False)])
+@pytest.mark.parametrize("token, may_request, may_delete", [
+    (DEMO_TOKEN, True, True), (UPLOADER_TOKEN, True, True), ("nvapi-readonly-token", False, False)])
 def test_the_request_and_delete_scopes_are_told_without_writing(emulator, make_client, token, may_request,
                                                                  may_delete):
     client = make_client(token)
