@@ -188,7 +188,7 @@ options:
         organization reads it as C(org_id) there). A name that cannot be looked up fails the task before
         anything is written. An id is checked by the Air API only when the publication is sent, so check mode
         cannot tell an unknown id from a good one.
-      - Your own organization always sees the image: listing it or not is the same allow-list.
+      - Your own organization always sees the image, so listing it or not is the same allow-list.
       - Compared as a set with the list last asked for; see the C(idempotent) attribute for what the module can
         and cannot see. Not set leaves the allow-list of a published restricted image alone (a new restricted
         publication is then visible to your organization only).

@@ -95,8 +95,7 @@ def test_may_publish_directly_tells_the_scope_without_publishing_anything(emulat
 
 @pytest.mark.parametrize("token, may_request, may_delete", [
     (DEMO_TOKEN, True, True), (UPLOADER_TOKEN, True, True), ("nvapi-readonly-token", False, False)])
-def test_the_request_and_delete_scopes_are_told_without_writing(emulator, make_client, token, may_request,
-                                                                 may_delete):
+def test_the_request_and_delete_scopes_are_told_without_writing(emulator, make_client, token, may_request, may_delete):
     client = make_client(token)
     assert client.publishing.may_request() is may_request
     assert client.images.may_delete() is may_delete
