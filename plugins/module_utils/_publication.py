@@ -294,13 +294,16 @@ def direct_call(goal, justification):
 def check_call_texts(call):
     """Refuse texts the API would refuse for their length (the allow-list line counts), before any write."""
     _method, kwargs = call
-    for field, limit in (("justification", MAX_JUSTIFICATION), ("allowed_orgs_request_text", MAX_REQUEST_TEXT)):
+    for field, limit, option in (("justification", MAX_JUSTIFICATION, "justification"),
+                                 ("allowed_orgs_request_text", MAX_REQUEST_TEXT, "allowed_orgs")):
         text = kwargs.get(field) or ""
         if len(text) > limit:
             raise AirInputError(
-                "justification: the %s sent would be %d characters long, more than the API's %d (the line naming "
-                "the allowed organizations counts); shorten the justification or list fewer organizations"
-                % (field, len(text), limit), step="check options")
+                "%s: the %s sent would be %d characters long, more than the API's %d (the line naming the allowed "
+                "organizations counts); %s" % (
+                    option, field, len(text), limit,
+                    "shorten the justification or list fewer organizations" if option == "justification"
+                    else "list fewer organizations"), step="check options")
 
 
 def prefer_public_of(goal, image):

@@ -259,3 +259,15 @@ def test_a_prediction_carries_what_the_request_asks_for():
     assert (predicted["image_name"], predicted["image_version"]) == ("catalog", current.version)
     assert predicted["prefer_public"] is False and predicted["allowed_orgs_request_text"] == LINE
     assert set(predicted) == set(PublishAccessRecord.FIELDS)
+
+
+@pytest.mark.parametrize("kwargs, start", [
+    ({"justification": "j" * 2049}, "justification: the justification sent would be 2049 characters long"),
+    ({"justification": "ok", "allowed_orgs_request_text": "o" * 4097},
+     "allowed_orgs: the allowed_orgs_request_text sent would be 4097 characters long"),
+])
+def test_texts_too_long_for_the_api_name_the_option_to_change(kwargs, start):
+    with pytest.raises(AirInputError) as raised:
+        publication.check_call_texts(("request-publish", kwargs))
+    assert str(raised.value).startswith("check options failed: " + start)
+    assert ("shorten the justification" in str(raised.value)) == ("justification" in start.split(":")[0])
