@@ -134,7 +134,9 @@ class Image(_Model):
 
     @property
     def label(self):
-        """How messages name this image: ``'name' version 'v' (id)``."""
+        """How messages name this image: ``'name' version 'v' (id)``; one not created yet has no id to show."""
+        if not self.id:
+            return "%r version %r" % (self.name, self.version)
         return "%r version %r (%s)" % (self.name, self.version, self.id)
 
     @property

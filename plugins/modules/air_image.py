@@ -550,6 +550,10 @@ class AirImageModule(AirModule):
     def present(self, image):
         plan = None
         if image is None:
+            if self.params["published"]:
+                # A new image has no file yet, so it cannot be published: say why before creating anything,
+                # after the task's own mistakes (scope, justification) that the plan finds first.
+                self.plan_publication(_unsaved(dict(name=self.params["name"], version=self.params["version"])))
             image = self.create()
         else:
             image = self.wait_settled(image)
@@ -586,9 +590,7 @@ class AirImageModule(AirModule):
         for field in sorted(fields):
             self.diff.add(field, None, fields[field])
         if image is None:  # check mode: what the API would return
-            image = Image(dict(CREATE_DEFAULTS, id=None, upload_status="READY", published=False,
-                               publicly_published=False, publish_access_record_id=None, size=0, hash="",
-                               is_owned_by_client=True, **fields))
+            image = _unsaved(fields)
         return image
 
     def update(self, image):
@@ -623,6 +625,7 @@ class AirImageModule(AirModule):
         return current
 
     def clear(self, image):
+        self.require_owner(image, "clear its upload")
         if image.upload_status == "PENDING_UNPUBLISH":
             self.warn("the upload of image %s is cleared once its unpublish request is approved; run again then"
                       % image.label)
@@ -928,6 +931,12 @@ class AirImageModule(AirModule):
         else:
             plan.call = publication.direct_call(plan.goal, None)
         return plan
+
+
+def _unsaved(fields):
+    """The image the API would create from ``fields`` (check mode, and plans made before creating it)."""
+    return Image(dict(CREATE_DEFAULTS, id=None, upload_status="READY", published=False, publicly_published=False,
+                      publish_access_record_id=None, size=0, hash="", is_owned_by_client=True, **fields))
 
 
 def _predicted(image, fields):

@@ -282,8 +282,11 @@ class AirImageShareModule(AirModule):
         if to_create:
             self.refuse_own_org([org for org, _expires in to_create])
         if to_create and image.upload_status != "COMPLETE":
-            raise AirInputError("image %s is %s; only an uploaded image (COMPLETE) can be shared"
-                                % (image.label, image.upload_status), step="share", image_id=image.id)
+            waiting = (": wait for the review of its publish request, or withdraw it (nvidia.air.air_image "
+                       "published: false), then share" if image.upload_status.startswith("PENDING_") else "")
+            raise AirInputError("image %s is %s; only an uploaded image (COMPLETE) can be shared%s"
+                                % (image.label, image.upload_status, waiting), step="check upload status",
+                                image_id=image.id)
         before = sorted(by_org)
         shares, created = self.create_all(image, to_create)
         revoked = []

@@ -72,3 +72,18 @@ def test_check_mode_predicts_a_first_build_and_a_rebuild_without_writing(tmp_pat
     rebuild = _build(tmp_path, check=True, label="rebuild-check")
     assert rebuild["changed"] is True and rebuild["sha256"] is None
     assert output.read_bytes() == before
+
+
+def test_the_source_itself_as_output_is_refused(tmp_path):
+    (tmp_path / "build.yml").write_text(PLAYBOOK)
+    (tmp_path / "disk.raw").write_bytes(os.urandom(1024 * 1024))
+    (tmp_path / "disk.qcow2").symlink_to(tmp_path / "disk.raw")  # the output names the source through a link
+    command = [ANSIBLE_PLAYBOOK, str(tmp_path / "build.yml"), "-e", "image_build_source=%s" % (tmp_path / "disk.raw"),
+               "-e", "image_build_output=%s" % (tmp_path / "disk.qcow2"), "-e", "result_file=%s" % (tmp_path / "r")]
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_LOCALHOST_WARNING="false",
+               ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    before = (tmp_path / "disk.raw").read_bytes()
+    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 2 and "is the source disk itself" in done.stdout, done.stdout[-3000:]
+    assert (tmp_path / "disk.raw").read_bytes() == before

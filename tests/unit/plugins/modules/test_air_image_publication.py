@@ -251,3 +251,19 @@ def test_a_read_only_token_is_refused_before_a_request_in_check_mode_too(capsys)
         assert result["failed"] is True and result["changed"] is False and result["actions"] == []
         assert result["failure"]["step"] == "check scopes"
         assert "may neither publish (air:image_publish) nor ask an Air reviewer (air:image_write)" in result["msg"]
+
+
+@pytest.mark.parametrize("args, may_publish, step, message", [
+    ({"publish_method": "direct"}, False, "check scopes", "publish_method: direct needs the air:image_publish scope"),
+    ({}, False, "check options", "justification is required to ask an Air reviewer"),
+    ({}, True, "check upload status", "image 'new-image' version '1' is READY; only an uploaded image (COMPLETE)"),
+])
+def test_publishing_a_new_image_is_refused_before_it_is_created(capsys, args, may_publish, step, message):
+    # The image would be created READY, without a file: nothing can publish it, so nothing is created.
+    for check_mode in (True, False):
+        client = PublishingClient([], may_publish=may_publish)
+        result = run_module(AirImageModule, dict({"name": "new-image", "version": "1", "published": True,
+                                                  "default_username": "u", "default_password": "new-Passw0rd"},
+                                                 **args), capsys, client=client, check_mode=check_mode)
+        assert result["failed"] is True and result["changed"] is False and result["actions"] == []
+        assert result["failure"]["step"] == step and message in result["msg"]
