@@ -407,7 +407,12 @@ failure:
 """
 
 from ansible_collections.nvidia.air.plugins.module_utils import _publication as publication
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirInputError, AirPublishRequestError
+from ansible_collections.nvidia.air.plugins.module_utils._errors import (
+    AirApiError,
+    AirAuthError,
+    AirInputError,
+    AirPublishRequestError,
+)
 from ansible_collections.nvidia.air.plugins.module_utils._models import (
     PAR_PENDING_STATUSES,
     UPLOADED_STATES,
@@ -465,6 +470,7 @@ class AirImageModule(AirModule):
         self.desired = None  # publication.Desired, when the task sets published (or deletes)
         self.predicted_request = _UNCHANGED
         self._allow_lists = {}
+        self._record_hidden = False  # readable_record() warned that this token may not read records
 
     def check_options(self):
         p = self.params
@@ -658,7 +664,7 @@ class AirImageModule(AirModule):
         """
         if self.desired is None:
             return None
-        record = self.client.publishing.record_of(image) if image.id else None
+        record = self.readable_record(image) if image.id else None
         plan = publication.plan(image, record, self.desired, lambda: self.known_allow_list(image, record))
         goal = plan.goal
         if goal is None:
@@ -736,8 +742,13 @@ class AirImageModule(AirModule):
     def known_allow_list(self, image, record):
         """Org ids of the allow-list last asked for and approved (None: unknown), read once per image."""
         if image.id not in self._allow_lists:
-            live = record if record is not None and record.status == "APPROVED" \
-                else self.client.publishing.live_record(image)
+            try:
+                live = record if record is not None and record.status == "APPROVED" \
+                    else self.client.publishing.live_record(image)
+            except AirAuthError as exc:
+                if exc.status != 403:
+                    raise
+                live = None  # a token that may not read records cannot change the allow-list either
             known = publication.allow_list_of(live)
             self._allow_lists[image.id] = None if known is None else [i for i in known if i != self.own_org_id()]
             if self._allow_lists[image.id] is None and self.params["allowed_orgs"] is not None:
@@ -874,13 +885,28 @@ class AirImageModule(AirModule):
                 summary.update(name=name, version=version)
         return summary
 
+    def readable_record(self, image):
+        """The image's publish access record, or None when this token may not read records (``air:image_write``
+        or ``air:image_publish``): a read-only token can still confirm a publication that holds, and is refused
+        with the scope it lacks as soon as something would have to change."""
+        try:
+            return self.client.publishing.record_of(image)
+        except AirAuthError as exc:
+            if exc.status != 403:
+                raise
+            if not self._record_hidden:
+                self._record_hidden = True
+                self.warn("this token may not read publish requests (%s); publish_request is not reported"
+                          % exc.message)
+            return None
+
     def request_result(self, image):
         """``publish_request``: the image's record after the task (predicted in check mode)."""
         if image is None:
             return None
         if self.check_mode and self.predicted_request is not _UNCHANGED:
             return self.predicted_request
-        record = self.client.publishing.record_of(image) if image.id else None
+        record = self.readable_record(image) if image.id else None
         return record.to_result() if record is not None else None
 
     def tell_if_waiting(self, image, record):
@@ -897,7 +923,7 @@ class AirImageModule(AirModule):
             return None
         self.require_owner(image, "delete it")
         image = self.wait_settled(image)
-        record = self.client.publishing.record_of(image) if image.publish_access_record_id else None
+        record = self.readable_record(image) if image.publish_access_record_id else None
         pending = record if record is not None and record.is_pending else None
         unpublish = None
         if image.published and not (pending and pending.status == "PENDING_UNPUBLISH"):

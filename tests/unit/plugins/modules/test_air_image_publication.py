@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirAuthError, AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._models import PublishAccessRecord
 from ansible_collections.nvidia.air.plugins.modules.air_image import AirImageModule
 from ansible_collections.nvidia.air.tests.unit.plugins.modules.air_module_helpers import (
@@ -267,3 +267,28 @@ def test_publishing_a_new_image_is_refused_before_it_is_created(capsys, args, ma
                                                  **args), capsys, client=client, check_mode=check_mode)
         assert result["failed"] is True and result["changed"] is False and result["actions"] == []
         assert result["failure"]["step"] == step and message in result["msg"]
+
+
+class _HiddenRecords(StubPublishing):
+    """A read-only token: the image shows its record's id, the record itself answers 403."""
+
+    def record_of(self, current):
+        self._calls.append(("record_of", current.id))
+        raise AirAuthError("You do not have permission to perform this action.", status=403, step="lookup")
+
+    def live_record(self, current):
+        self._calls.append(("live_record", current.id))
+        raise AirAuthError("You do not have permission to perform this action.", status=403, step="lookup")
+
+
+def test_a_read_only_token_confirms_a_publication_that_holds(capsys):
+    current = uploaded(published=True, publish_access_record_id=RECORD_ID)
+    client = PublishingClient([current], may_publish=False, may_request=False)
+    client.publishing = _HiddenRecords({}, False, client.calls, may_request=False)
+    result = run({"published": True}, capsys, client, check_mode=False)
+    assert not result.get("failed"), result
+    assert result["changed"] is False and result["publish_request"] is None
+    client = PublishingClient([current], may_publish=False, may_request=False)
+    client.publishing = _HiddenRecords({}, False, client.calls, may_request=False)
+    result = run({"published": False, "justification": "Lab closed"}, capsys, client, check_mode=False)
+    assert result["failed"] is True and result["failure"]["step"] == "check scopes"
