@@ -19,10 +19,10 @@ from conftest import COLLECTIONS
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
 
 
-def _run(vars_file, env):
+def _run(vars_file, env, check=False):
     # ansible-playbook's workers need a valid stdin; CI runs without one.
-    done = subprocess.run([ANSIBLE_PLAYBOOK, "nvidia.air.release", "-e", "@%s" % vars_file], env=env,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run([ANSIBLE_PLAYBOOK, "nvidia.air.release", "-e", "@%s" % vars_file] + (["--check"] if check else []),
+                          env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     recap = re.search(r"localhost\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", done.stdout)
     assert recap, done.stdout[-2000:]
@@ -48,6 +48,12 @@ def test_release_playbook_builds_releases_and_is_idempotent(emulator, tmp_path):
     }))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(tmp_path / "cache"),
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+
+    # --check before the first build: the build is predicted, the release of a file not built yet is not.
+    checked, _changed = _run(vars_file, env, check=True)
+    assert "would be built first (or rebuilt); its release is predicted once it exists" in checked, checked[-3000:]
+    assert not (tmp_path / "disk.qcow2").exists()
+    assert emulator.api("GET", "images", params={"name": name}).json()["results"] == []
 
     first, changed = _run(vars_file, env)
     assert changed > 0, first[-3000:]
