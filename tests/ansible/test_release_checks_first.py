@@ -45,7 +45,7 @@ def _release_fails(tmp_path, variables, check):
     (UPLOADER_TOKEN, {"image_release_share_with": ["partner-org"]}, "requires scope air:image_sharing", False),
 ])
 def test_mistakes_fail_before_the_upload_and_in_check_mode_alike(emulator, tmp_path, token, extra, message,
-                                                                   check_sees_it):
+                                                                 check_sees_it):
     (tmp_path / "release.yml").write_text(PLAYBOOK)
     disk = tmp_path / "disk.qcow2"
     disk.write_bytes(os.urandom(6 * 1024 * 1024))
