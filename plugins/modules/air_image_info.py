@@ -130,6 +130,11 @@ options:
       - Also return the publish access records visible to the token, in RV(publish_requests)
         (your organization's; every organization's for Air reviewers). Needs the C(air:image_write) or
         C(air:image_publish) scope.
+      - Images, shares and publish requests are read with their own scopes. A task that asks for publish
+        requests or shares and sets no image filter gets an empty RV(images), with a warning, when the token
+        may not read images (a reviewer's token); a part asked for that the token may not read fails the task.
+      - The O(publish_request_image) ... O(publish_request_ordering) filters (and the C(share_*) filters for
+        O(shares)) need this option set; without it they fail instead of being ignored.
     type: bool
     default: false
   publish_request_image:
@@ -297,7 +302,7 @@ failure:
   sample: {type: AirAuthError, step: lookup, status: 401, message: Invalid token.}
 """
 
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError, AirNotFoundError
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirAuthError, AirInputError, AirNotFoundError
 from ansible_collections.nvidia.air.plugins.module_utils._models import PAR_STATUSES
 from ansible_collections.nvidia.air.plugins.module_utils._module import AirModule
 from ansible_collections.nvidia.air.plugins.module_utils._versions import SORT_CHOICES, latest_per_name, sort_images
@@ -355,12 +360,41 @@ class AirImageInfoModule(AirModule):
                                              ["id", "latest"]])
 
     def check_options(self):
-        if self.params["limit"] is not None and self.params["limit"] < 1:
+        p = self.params
+        if p["limit"] is not None and p["limit"] < 1:
             raise AirInputError("limit must be at least 1", step="check options")
+        # A filter of a part that is not asked for would be ignored, and the task would seem to have applied it.
+        for part, options in (("shares", ("share_image", "share_state", "share_target_org")),
+                              ("publish_requests", tuple(option for option, _query in PUBLISH_REQUEST_FILTERS))):
+            given = [option for option in options if p[option] is not None]
+            if given and not p[part]:
+                raise AirInputError("%s filter(s) the records of %s: set %s: true" % (", ".join(given), part, part),
+                                    step="check options")
 
     def run(self):
         p = self.params
         self.result.pop("actions")
+        # The images are always read, the other parts only when asked for. A reviewer's token may read publish
+        # requests but not images: when the task asks only for another part (no image filter), images the token
+        # may not read are an empty list with a warning. A part asked for that cannot be read fails the task.
+        try:
+            self.add_images()
+        except AirAuthError as exc:
+            if exc.status != 403 or not (p["shares"] or p["publish_requests"]) or self.filters_images():
+                raise
+            self.result["images"] = []
+            self.warn("images is empty: this token may not read images (%s)" % exc.message)
+        if p["shares"]:
+            self.add_shares()
+        if p["publish_requests"]:
+            self.add_publish_requests()
+
+    def filters_images(self):
+        p = self.params
+        return bool(p["id"]) or any(p[f] is not None for f in IMAGE_FILTERS) or bool(p["latest"])
+
+    def add_images(self):
+        p = self.params
         if p["id"]:
             try:
                 images = [self.client.images.get(p["id"])]
@@ -375,12 +409,12 @@ class AirImageInfoModule(AirModule):
             by_image = self.client.manifests.by_image([image.id for image in images])
             for result in self.result["images"]:
                 result["manifest"] = by_image[result["id"]].to_result() if result["id"] in by_image else None
-        if p["shares"]:
-            filters = dict(image=p["share_image"], state=p["share_state"], target_org=p["share_target_org"])
-            shares = self.client.shares.list(**dict((k, v) for k, v in filters.items() if v is not None))
-            self.result["shares"] = [share.to_result() for share in shares]
-        if p["publish_requests"]:
-            self.add_publish_requests()
+
+    def add_shares(self):
+        p = self.params
+        filters = dict(image=p["share_image"], state=p["share_state"], target_org=p["share_target_org"])
+        shares = self.client.shares.list(**dict((k, v) for k, v in filters.items() if v is not None))
+        self.result["shares"] = [share.to_result() for share in shares]
 
     def add_publish_requests(self):
         filters = dict((query, self.params[option]) for option, query in PUBLISH_REQUEST_FILTERS

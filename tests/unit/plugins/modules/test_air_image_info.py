@@ -10,6 +10,8 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirAuthError
+from ansible_collections.nvidia.air.plugins.module_utils._models import PublishAccessRecord
 from ansible_collections.nvidia.air.plugins.modules.air_image_info import AirImageInfoModule
 from ansible_collections.nvidia.air.tests.unit.plugins.modules.air_module_helpers import StubClient, image, run_module
 
@@ -73,3 +75,48 @@ def test_id_with_another_image_filter_is_refused_not_ignored(capsys, other):
     args = dict({"id": "00000000-0000-4000-8000-000000000001"}, **other)
     result = run_module(AirImageInfoModule, args, capsys, client=StubClient(LISTED))
     assert result["failed"] and "mutually exclusive: id|%s" % list(other)[0] in result["msg"]
+
+
+class _Refusing:
+    """A part of the client whose reads answer 403, as the Air API does for a scope the token lacks."""
+
+    def __getattr__(self, name):
+        def refuse(*_args, **_kwargs):
+            raise AirAuthError("You do not have permission to perform this action.", status=403, step="list")
+        return refuse
+
+
+class _Records:
+    def records(self, **filters):
+        return [PublishAccessRecord({"id": "9e2a4c1d-5b6f-4a7e-8c9d-0e1f2a3b4c5d", "status": "PENDING"})]
+
+
+def test_images_a_reviewers_token_may_not_read_are_empty_when_only_another_part_is_asked_for(capsys):
+    client = StubClient(LISTED)
+    client.images, client.publishing = _Refusing(), _Records()
+    result = run_module(AirImageInfoModule, {"publish_requests": True}, capsys, client=client)
+    assert not result.get("failed"), result
+    assert result["images"] == [] and [r["status"] for r in result["publish_requests"]] == ["PENDING"]
+
+
+@pytest.mark.parametrize("args, refused", [
+    ({"publish_requests": True}, "publishing"),  # asked for, not readable: a read-only token
+    ({"publish_requests": True, "name": "cumulus-vx"}, "images"),  # images filtered: they were asked for too
+    ({}, "images"),
+])
+def test_a_part_asked_for_that_cannot_be_read_fails(capsys, args, refused):
+    client = StubClient(LISTED)
+    client.publishing = _Records()
+    setattr(client, refused, _Refusing())
+    result = run_module(AirImageInfoModule, args, capsys, client=client)
+    assert result["failed"] and "permission" in result["msg"]
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"share_state": "ACTIVE"}, "share_state filter(s) the records of shares: set shares: true"),
+    ({"publish_request_status": "PENDING", "publish_request_org": "demo-org"},
+     "publish_request_status, publish_request_org filter(s) the records of publish_requests: set publish_requests: true"),
+])
+def test_a_filter_of_a_part_not_asked_for_is_refused(capsys, args, message):
+    result = run_module(AirImageInfoModule, args, capsys, client=StubClient(LISTED))
+    assert result["failed"] and message in result["msg"]
