@@ -27,10 +27,8 @@ class OrganizationsApi:
         self.transport = transport
         self._visible = None
 
-    def list(self, **filters):
+    def list(self):
         """The resource budgets the token may see (its own org's, or every org's with ``air:sre``)."""
-        if filters:
-            return self.transport.paginate(["resource-budgets"], "lookup organizations", filters)
         if self._visible is None:  # read once per client: org names and ids do not change during a task
             self._visible = self.transport.paginate(["resource-budgets"], "lookup organizations", {})
         return self._visible

@@ -742,13 +742,8 @@ class AirImageModule(AirModule):
     def known_allow_list(self, image, record):
         """Org ids of the allow-list last asked for and approved (None: unknown), read once per image."""
         if image.id not in self._allow_lists:
-            try:
-                live = record if record is not None and record.status == "APPROVED" \
-                    else self.client.publishing.live_record(image)
-            except AirAuthError as exc:
-                if exc.status != 403:
-                    raise
-                live = None  # a token that may not read records cannot change the allow-list either
+            live = record if record is not None and record.status == "APPROVED" \
+                else self.readable_record(image, self.client.publishing.live_record)
             known = publication.allow_list_of(live)
             self._allow_lists[image.id] = None if known is None else [i for i in known if i != self.own_org_id()]
             if self._allow_lists[image.id] is None and self.params["allowed_orgs"] is not None:
@@ -885,12 +880,12 @@ class AirImageModule(AirModule):
                 summary.update(name=name, version=version)
         return summary
 
-    def readable_record(self, image):
-        """The image's publish access record, or None when this token may not read records (``air:image_write``
-        or ``air:image_publish``): a read-only token can still confirm a publication that holds, and is refused
-        with the scope it lacks as soon as something would have to change."""
+    def readable_record(self, image, read=None):
+        """The image's publish access record (``read``: ``record_of`` unless told), or None when this token may
+        not read records (``air:image_write`` or ``air:image_publish``): a read-only token can still confirm a
+        publication that holds, and is refused with the scope it lacks as soon as something would change."""
         try:
-            return self.client.publishing.record_of(image)
+            return (read or self.client.publishing.record_of)(image)
         except AirAuthError as exc:
             if exc.status != 403:
                 raise
