@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 
 import pytest
@@ -71,6 +72,8 @@ INVALID_RULES = [
     ({"action": "status", "retry_after": -1}, "retry_after"),
     ({"action": "status", "colour": "red"}, "colour"), ({"action": "status", "id": 5}, "id"),
     ({"action": "status", "fired": 5}, "fired"),
+    ({"action": "hold", "hold_timeout": -1}, "hold_timeout"), ({"action": "hold", "held": 1}, "held"),
+    ({"action": "hold", "released": True}, "released"),
 ]
 
 
@@ -227,3 +230,78 @@ def test_part_numbers_and_nth_on_part_puts(emulator, files):
     emulator.clear_faults()
     emulator.add_fault(action="status", status=502, path=PARTS, nth=2)
     assert [put_part(url, data).status_code for _attempt in range(3)] == [200, 502, 200]
+
+
+# ---------------------------------------------------------------------- gates
+def test_a_hold_rule_keeps_an_api_request_until_released(emulator):
+    gate = emulator.hold(method="POST", path=IMAGES)
+    assert (gate["held"], gate["waiting"], gate["released"]) == (0, 0, False)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        creating = pool.submit(create_image, emulator)
+        at_gate = emulator.wait_held(gate)
+        assert (at_gate["held"], at_gate["waiting"]) == (1, 1)
+        # Held before it took effect, and the emulator still answers everything else.
+        assert list_all(emulator, "images") == []
+        assert not creating.done()
+        released = emulator.release(gate)
+        assert released["released"] is True
+        image = creating.result(timeout=30)
+    assert [i["id"] for i in list_all(emulator, "images")] == [image["id"]]
+    after = next(r for r in emulator.faults() if r["id"] == gate["id"])
+    assert (after["held"], after["waiting"], after["fired"]) == (1, 0, 1)
+    create_image(emulator, version="5.16.1")  # an open gate lets later requests pass
+    assert next(r for r in emulator.faults() if r["id"] == gate["id"])["held"] == 1
+
+
+def test_a_hold_rule_keeps_a_part_put_until_released(emulator, files):
+    _image_id, url, data = begin_part(emulator, files)
+    gate = emulator.hold(method="PUT", path=PARTS, part_numbers=[1])
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        putting = pool.submit(put_part, url, data)
+        emulator.wait_held(gate)
+        assert parts_received(emulator) == [] and not putting.done()
+        emulator.release(gate)
+        assert putting.result(timeout=30).status_code == 200
+    assert parts_received(emulator) == [1]
+
+
+@pytest.mark.parametrize("way", ["delete the rule", "clear the rules", "reset"])
+def test_removing_a_hold_rule_lets_its_requests_go_on(emulator, way):
+    gate = emulator.hold(method="POST", path=IMAGES)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        creating = pool.submit(emulator.api, "POST", "images", json=image_body())
+        emulator.wait_held(gate)
+        if way == "delete the rule":
+            assert requests.delete(faults_url(emulator, f"{gate['id']}/"), timeout=10).status_code == 204
+        elif way == "clear the rules":
+            emulator.clear_faults()
+        else:
+            emulator.reset()
+        assert creating.result(timeout=30).status_code == 201
+
+
+def test_a_held_request_goes_on_after_hold_timeout(emulator):
+    gate = emulator.hold(method="GET", path=IMAGES, hold_timeout=0.2)
+    assert emulator.api("GET", "images").status_code == 200
+    assert next(r for r in emulator.faults() if r["id"] == gate["id"])["held"] == 1
+
+
+def test_wait_held_counts_several_requests_and_times_out_clearly(emulator):
+    gate = emulator.hold(method="GET", path=IMAGES, count=2)
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        listing = [pool.submit(emulator.api, "GET", "images") for _ in range(2)]
+        assert emulator.wait_held(gate, held=2)["waiting"] == 2
+        answer = requests.get(faults_url(emulator, f"{gate['id']}/wait/"), params={"held": 3, "timeout": 0.2},
+                              timeout=10)
+        assert answer.status_code == 408 and "2 of 3 requests" in answer.json()["detail"]
+        emulator.release(gate)
+        assert [f.result(timeout=30).status_code for f in listing] == [200, 200]
+
+
+def test_gate_calls_for_an_unknown_rule_or_bad_arguments(emulator):
+    assert requests.post(faults_url(emulator, "999/release/"), timeout=10).status_code == 404
+    assert requests.get(faults_url(emulator, "999/wait/"), params={"timeout": 0}, timeout=10).status_code == 404
+    gate = emulator.hold(path=IMAGES)
+    assert_error(requests.get(faults_url(emulator, f"{gate['id']}/wait/"), params={"held": 0}, timeout=10), 400, "held")
+    assert_error(requests.get(faults_url(emulator, f"{gate['id']}/wait/"), params={"timeout": 601}, timeout=10),
+                 400, "timeout")

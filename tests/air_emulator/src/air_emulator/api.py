@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -90,6 +91,8 @@ class EmulatorMiddleware:
         rule = self.faults.match(scope["method"], scope["path"]) if scope["path"].startswith("/api/") else None
         if rule is None:
             return await self.app(scope, receive, send_with_id)
+        if rule.action == "hold":
+            await self._wait_at_gate(rule)
         if rule.delay:
             await asyncio.sleep(rule.delay)
         if rule.action == "status":
@@ -102,6 +105,18 @@ class EmulatorMiddleware:
         if rule.action == "drop":
             return await self._run_and_drop(scope, receive, send_with_id)
         return await self.app(scope, receive, send_with_id)
+
+    async def _wait_at_gate(self, rule) -> None:
+        """Hold this request until the test opens the rule's gate (polled: the event loop must not block)."""
+        gate = self.faults.arrive(rule)
+        if gate is None:
+            return
+        deadline = time.monotonic() + rule.hold_timeout
+        try:
+            while not gate.is_set() and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+        finally:
+            self.faults.leave(rule)
 
     async def _run_and_drop(self, scope, receive, send):
         """Let the request take effect, then lose the response half-way."""
@@ -407,6 +422,28 @@ def _admin_router(settings, service, storage, faults, clock, store) -> APIRouter
     def clear_faults():
         faults.clear()
         return Response(status_code=204)
+
+    @admin.post("/faults/{rule_id}/release/")
+    def release_fault(rule_id: int):
+        rule = faults.release(rule_id)
+        if rule is None:
+            raise ApiError(404, f"No fault rule {rule_id}.")
+        return rule
+
+    @admin.get("/faults/{rule_id}/wait/")
+    def wait_for_fault(rule_id: int, held: int = 1, timeout: float = 60.0):
+        # A plain def: FastAPI runs it in a worker thread, so the wait blocks no other request.
+        if held < 1:
+            raise invalid({"held": ["held must be >= 1"]})
+        if not 0 <= timeout <= 600:
+            raise invalid({"timeout": ["timeout must be within 0..600 seconds"]})
+        try:
+            rule = faults.wait_held(rule_id, held, timeout)
+        except TimeoutError as exc:
+            raise ApiError(408, str(exc)) from None
+        if rule is None:
+            raise ApiError(404, f"No fault rule {rule_id}.")
+        return rule
 
     @admin.delete("/faults/{rule_id}/", status_code=204)
     def delete_fault(rule_id: int):

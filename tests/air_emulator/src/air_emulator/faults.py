@@ -1,8 +1,12 @@
-"""Fault injection rules (``/_emulator/faults``).
+"""Fault injection rules (``/_emulator/faults``) and the gates of ``hold`` rules.
 
 A rule matches requests by method, a regular expression searched in the URL
 path and, for part uploads, the part number. Counting starts at the ``nth``
 matching request and the rule fires ``count`` times (``0`` = forever).
+
+A ``hold`` rule is a gate: the requests it fires on wait until a test opens it
+(``release``), so a race is staged by the test instead of by the machine's speed.
+``wait_held`` lets the test wait until a request has reached the gate.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ import dataclasses
 import itertools
 import re
 import threading
+import time
 
-ACTIONS = ("status", "delay", "drop", "omit_etag", "expire_url")
+ACTIONS = ("status", "delay", "drop", "omit_etag", "expire_url", "hold")
 STORAGE_ONLY_ACTIONS = ("omit_etag", "expire_url")
 
 
@@ -35,8 +40,12 @@ class Rule:
     retry_after: float | None = None
     delay: float = 0.0
     detail: str | None = None
+    hold_timeout: float = 300.0
     seen: int = 0
     fired: int = 0
+    held: int = 0
+    waiting: int = 0
+    released: bool = False
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -62,11 +71,13 @@ class FaultRegistry:
         self._rules: list[Rule] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._gates: dict[int, threading.Event] = {}
 
     def add(self, body: dict) -> Rule:
         if not isinstance(body, dict):
             raise FaultError("non_field_errors", "expected a JSON object")
-        writable = {f.name for f in dataclasses.fields(Rule)} - {"id", "seen", "fired"}
+        writable = {f.name for f in dataclasses.fields(Rule)} - {"id", "seen", "fired", "held", "waiting", "released"}
         unknown = sorted(set(body) - writable)
         if unknown:
             raise FaultError(unknown[0], f"unknown or read-only field {unknown[0]!r}")
@@ -99,9 +110,12 @@ class FaultRegistry:
             retry_after=_number(body, "retry_after", float, 0, None),
             delay=_number(body, "delay", float, 0, 0.0),
             detail=body.get("detail"),
+            hold_timeout=_number(body, "hold_timeout", float, 0, 300.0),
         )
         with self._lock:
             self._rules.append(rule)
+            if rule.action == "hold":
+                self._gates[rule.id] = threading.Event()
         return rule
 
     def rules(self) -> list[dict]:
@@ -109,14 +123,82 @@ class FaultRegistry:
             return [r.as_dict() for r in self._rules]
 
     def remove(self, rule_id: int) -> bool:
+        """Delete a rule; requests held at its gate go on."""
         with self._lock:
             before = len(self._rules)
             self._rules = [r for r in self._rules if r.id != rule_id]
+            self._open_gate(rule_id)
             return len(self._rules) != before
 
     def clear(self) -> None:
+        """Delete every rule; requests held at their gates go on."""
         with self._lock:
             self._rules = []
+            for rule_id in list(self._gates):
+                self._open_gate(rule_id)
+
+    # -- gates of hold rules -------------------------------------------------------
+    def release(self, rule_id: int) -> dict | None:
+        """Open a hold rule's gate: the requests waiting there go on, later ones pass. None if no such rule."""
+        with self._lock:
+            rule = self._find(rule_id)
+            if rule is None:
+                return None
+            self._open_gate(rule_id)
+            return rule.as_dict()
+
+    def wait_held(self, rule_id: int, held: int, timeout: float) -> dict | None:
+        """Wait until ``held`` requests have reached a rule's gate; the rule, or None if no such rule.
+
+        Raises ``TimeoutError`` when fewer have arrived after ``timeout`` seconds.
+        """
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                rule = self._find(rule_id)
+                if rule is None:
+                    return None
+                if rule.held >= held:
+                    return rule.as_dict()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"{rule.held} of {held} requests reached the gate of rule {rule_id} "
+                                       f"in {timeout:g} s")
+                self._changed.wait(remaining)
+
+    def arrive(self, rule: Rule) -> threading.Event | None:
+        """Count a request at ``rule``'s gate; the gate to wait on (None when it is open or gone).
+
+        The caller waits (``gate.wait(rule.hold_timeout)``, or polling it in an event loop), then calls ``leave``.
+        """
+        with self._changed:
+            gate = self._gates.get(rule.id)
+            live = self._find(rule.id)
+            if gate is None or live is None or gate.is_set():
+                return None
+            live.held += 1
+            live.waiting += 1
+            self._changed.notify_all()
+            return gate
+
+    def leave(self, rule: Rule) -> None:
+        with self._changed:
+            live = self._find(rule.id)
+            if live is not None:
+                live.waiting -= 1
+            self._changed.notify_all()
+
+    def _find(self, rule_id: int) -> Rule | None:
+        return next((r for r in self._rules if r.id == rule_id), None)
+
+    def _open_gate(self, rule_id: int) -> None:
+        gate = self._gates.pop(rule_id, None)
+        if gate is not None:
+            gate.set()
+        rule = self._find(rule_id)
+        if rule is not None and rule.action == "hold":
+            rule.released = True
+        self._changed.notify_all()
 
     def match(self, method: str, path: str, part_number: int | None = None, storage: bool = False) -> Rule | None:
         """Count this request against every matching rule; return the first that fires."""

@@ -399,6 +399,13 @@ def _make_handler(storage: LocalStorage):
             path = urllib.parse.urlsplit(self.path).path
             rule = storage.faults.match("PUT", path, part_number, storage=True)
             if rule is not None:
+                if rule.action == "hold":
+                    gate = storage.faults.arrive(rule)
+                    if gate is not None:
+                        try:
+                            gate.wait(rule.hold_timeout)
+                        finally:
+                            storage.faults.leave(rule)
                 if rule.delay:
                     time.sleep(rule.delay)
                 if rule.action == "drop":

@@ -131,6 +131,23 @@ class Emulator:
     def add_fault(self, **rule) -> dict:
         return self.admin("POST", "faults", json=rule)
 
+    def hold(self, **match) -> dict:
+        """Add a ``hold`` rule (a gate) for requests matching ``match``; open it with ``release``."""
+        return self.add_fault(action="hold", **match)
+
+    def wait_held(self, rule: dict, held: int = 1, timeout: float = 60.0) -> dict:
+        """Wait until ``held`` requests are at (or went through) ``rule``'s gate; the rule's counters."""
+        response = requests.get(f"{self.url}/_emulator/faults/{rule['id']}/wait/",
+                                params={"held": held, "timeout": timeout}, timeout=timeout + 30)
+        if response.status_code == 408:
+            raise EmulatorError(response.json()["detail"])
+        response.raise_for_status()
+        return response.json()
+
+    def release(self, rule: dict) -> dict:
+        """Open ``rule``'s gate: held requests go on, later ones pass."""
+        return self.admin("POST", f"faults/{rule['id']}/release")
+
     def clear_faults(self) -> None:
         self.admin("DELETE", "faults")
 
