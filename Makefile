@@ -4,7 +4,7 @@
 #                (or against $AIR_API_URL when that is set)
 #   make test    run every test layer
 #   make setup   create .venv (Python 3.12) and install everything (idempotent)
-#   make lint    ansible-lint + antsibull-changelog lint + shell syntax checks
+#   make lint    ansible-lint + antsibull-docs lint + antsibull-changelog lint + shell syntax checks
 #   make build   build the collection tarball into .cache/build and check its content
 #   make clean   remove .venv, collections/ and caches
 #
@@ -45,7 +45,7 @@ help:
 	@echo "  make test    run every test layer (sanity, units, dates, client, emulator, conformance, integration, ansible,"
 	@echo "              molecule, matrix, awx, ee, galaxy, changelog) and lint"
 	@echo "  make setup   create .venv (Python 3.12), install pinned dev deps, qemu-utils and shellcheck"
-	@echo "  make lint    ansible-lint, antsibull-changelog lint, bash -n"
+	@echo "  make lint    ansible-lint, antsibull-docs lint-collection-docs, antsibull-changelog lint, bash -n"
 	@echo "  make build   build the collection tarball into .cache/build and check its content"
 	@echo "  make changelog  release the changelog fragments into galaxy.yml's version, regenerate CHANGELOG.rst"
 	@echo "  make clean   remove .venv, collections/ and caches"
@@ -164,7 +164,11 @@ demo: setup
 # single layer with its own target, or everything in sequence with TEST_JOBS=1.
 TEST_JOBS ?= 4
 
+# Per-user state that parallel layers would otherwise make at the same moment on a new machine (ansible-test's
+# SSH key and pip bootstrap script under ~/.ansible/test) is made once before they fan out; every other piece of
+# state a layer makes is its own (scratch copies under .cache/, an emulator per layer, temporary directories).
 test: setup
+	@bash scripts/ansible-test.sh --prepare-user-state
 	@start=$$SECONDS; \
 	$(MAKE) -j$(TEST_JOBS) --output-sync=target test-groups; \
 	echo "==> test: every layer passed in $$((SECONDS - start)) s"
@@ -363,6 +367,8 @@ changelog: setup
 lint: setup
 	@echo "==> ansible-lint (production profile, whole collection incl. $(DEMO_PLAYBOOK))"
 	@"$(VENV)/bin/ansible-lint"
+	@echo "==> antsibull-docs lint-collection-docs --plugin-docs (the docs as docs.ansible.com renders them)"
+	@"$(VENV)/bin/antsibull-docs" lint-collection-docs --plugin-docs .
 	@echo "==> antsibull-changelog lint"
 	@"$(VENV)/bin/antsibull-changelog" lint
 	@echo "==> bash -n .ci/run scripts/*.sh"

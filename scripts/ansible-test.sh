@@ -3,6 +3,7 @@
 #
 #   scripts/ansible-test.sh sanity --venv --python 3.12
 #   scripts/ansible-test.sh units --venv --python 3.12 tests/unit/plugins/modules/
+#   scripts/ansible-test.sh --prepare-user-state   only make ansible-test's per-user state (see below)
 #
 # ansible-test only works from a directory .../ansible_collections/<namespace>/<name>
 # and resolves the physical working directory, so a symlink is not enough. This
@@ -42,6 +43,69 @@ esac
 if [ ! -x "$venv/bin/ansible-test" ]; then
     echo "error: $venv/bin/ansible-test not found; run make setup first" >&2
     exit 1
+fi
+
+# Per-user state that ansible-test makes on first use, under ~/.ansible/test, made here once under a lock:
+# several ansible-test runs start side by side under `make test` (sanity, integration shards, the matrix), and
+# on a new machine each would make it at the same moment (ansible-test's ssh-keygen then fails on the key the
+# other run has just written: "already exists. Overwrite (y/n)?").
+#
+# - ~/.ansible/test/id_rsa{,.pub}: the SSH key every ansible-test run loads (integration --local too), made
+#   as ansible-test makes it (core_ci.SshKey: PEM, "RSA PRIVATE KEY" headers for paramiko).
+# - ~/.ansible/test/cache/get_pip_<version>.py: the pip bootstrap script ansible-test downloads from
+#   ci-files.testing.ansible.com into each virtual environment it creates; when that host cannot be reached,
+#   scripts/ansible-test-get-pip.py (pip from the interpreter's ensurepip wheel installs the pinned pip from
+#   the index).
+# Files are written under temporary names and moved into place, so no run ever sees half a file.
+prepare_user_state() {
+    local base="$HOME/.ansible/test" pip_version get_pip url tmp
+    mkdir -p "$base/cache"
+    if [ ! -s "$base/id_rsa" ] || [ ! -s "$base/id_rsa.pub" ]; then
+        command -v ssh-keygen >/dev/null 2>&1 || {
+            echo "error: ssh-keygen not found (ansible-test needs it); install openssh-client" >&2
+            return 1
+        }
+        tmp=$(mktemp -d "$base/.key.XXXXXX")
+        ssh-keygen -m PEM -q -t rsa -N '' -f "$tmp/id_rsa"
+        sed -E -i 's/(BEGIN|END) PRIVATE KEY/\1 RSA PRIVATE KEY/' "$tmp/id_rsa"
+        mv -f "$tmp/id_rsa.pub" "$base/id_rsa.pub"
+        mv -f "$tmp/id_rsa" "$base/id_rsa"
+        rmdir "$tmp"
+        echo "==> made ansible-test's SSH key ($base/id_rsa)" >&2
+    fi
+    pip_version=$(cd /tmp && "$venv/bin/python" -c '
+import types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version="3"))["pip"])')
+    get_pip="$base/cache/get_pip_${pip_version//./_}.py"
+    if [ ! -s "$get_pip" ]; then
+        url="https://ci-files.testing.ansible.com/ansible-test/get-pip-$pip_version.py"
+        tmp=$(mktemp "$get_pip.XXXXXX")
+        if "$venv/bin/python" -c '
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=15) as answer, open(sys.argv[2], "wb") as out:
+    out.write(answer.read())' "$url" "$tmp" 2>/dev/null && [ -s "$tmp" ]; then
+            echo "==> cached the pip $pip_version bootstrap script from $url" >&2
+        else
+            cp "$repo/scripts/ansible-test-get-pip.py" "$tmp"
+            echo "==> $url is not reachable; using scripts/ansible-test-get-pip.py as the pip bootstrap ($get_pip)" >&2
+        fi
+        chmod 0644 "$tmp"
+        mv -f "$tmp" "$get_pip"
+    fi
+}
+
+prepare_user_state_once() {
+    mkdir -p "$HOME/.ansible/test"
+    exec 9>"$HOME/.ansible/test/.nvidia-air-setup.lock"
+    flock 9
+    prepare_user_state
+    exec 9>&-
+}
+
+if [ "${1:-}" = "--prepare-user-state" ]; then
+    prepare_user_state_once
+    exit 0
 fi
 
 # ansible-test looks for python3.X on PATH (for --python 3.X and for the module-side
@@ -144,30 +208,7 @@ if [ ! -e "$dest/.git" ]; then
     git -C "$dest" init -q
 fi
 
-# ansible-test bootstraps pip into each virtual environment it creates with a
-# get-pip script from ci-files.testing.ansible.com, cached in ~/.ansible/test/cache.
-# When that host cannot be reached, cache scripts/ansible-test-get-pip.py instead
-# (pip from the interpreter's ensurepip wheel installs the pinned pip from the index).
-pip_version=$(cd /tmp && "$venv/bin/python" -c '
-import types
-from ansible_test._internal.python_requirements import get_venv_packages
-print(get_venv_packages(types.SimpleNamespace(version="3"))["pip"])')
-get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-if [ ! -s "$get_pip" ]; then
-    mkdir -p "$(dirname "$get_pip")"
-    url="https://ci-files.testing.ansible.com/ansible-test/get-pip-$pip_version.py"
-    if "$venv/bin/python" -c '
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=15) as answer, open(sys.argv[2], "wb") as out:
-    out.write(answer.read())' "$url" "$get_pip.download" 2>/dev/null; then
-        mv "$get_pip.download" "$get_pip"
-        echo "==> cached the pip $pip_version bootstrap script from $url" >&2
-    else
-        rm -f "$get_pip.download"
-        cp "$repo/scripts/ansible-test-get-pip.py" "$get_pip"
-        echo "==> $url is not reachable; using scripts/ansible-test-get-pip.py as the pip bootstrap ($get_pip)" >&2
-    fi
-fi
+prepare_user_state_once
 
 cd "$dest"
 exec "$venv/bin/ansible-test" "$@"

@@ -69,6 +69,18 @@ class Run:
                 len(self.progress_lines()), timeout)
             time.sleep(0.1)
 
+    def wait_for(self, condition, timeout=300, any_host=False):
+        """Wait until a progress line (of localhost, or of ``any_host``) meets ``condition``; that line."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = list(self.lines) if any_host else self.progress_lines()
+            found = next((line for line in lines if condition(line)), None)
+            if found is not None:
+                return found
+            assert self.proc.poll() is None, "ansible-playbook ended early:\n" + "\n".join(self.lines[-60:])
+            assert time.monotonic() < deadline, "no such progress line after %ss" % timeout
+            time.sleep(0.1)
+
     def finish(self, timeout=300):
         self.proc.wait(timeout=timeout)
         self._reader.join(10)
@@ -187,8 +199,16 @@ def controller_rss_kib(pid, samples=10):
     return min(readings)
 
 
-def _soak(run, emulator, name):
+def _hold_last_part_until_shown(run, emulator, gate):
+    """Keep the upload's last part at the emulator's gate until the run has printed an uploading line."""
+    emulator.wait_held(gate, timeout=300)
+    run.wait_for(lambda line: "uploading" in line)
+    emulator.release(gate)
+
+
+def _soak(run, emulator, name, gate):
     """Hold the task in VALIDATING for SOAK_POLLS progress lines; return RSS early and late."""
+    _hold_last_part_until_shown(run, emulator, gate)
     run.wait_for_lines(300)
     early = controller_rss_kib(run.proc.pid)
     run.wait_for_lines(SOAK_POLLS)
@@ -212,14 +232,14 @@ def _assert_nothing_left(dirs, settle=15.0):
 def test_soak_one_module_task_through_2000_progress_polls(held_emulator, soak_workspace):
     tmp_path, dirs, env, local = soak_workspace
     image = _create_image(held_emulator, "soak-module")
-    held_emulator.add_fault(action="delay", delay=0.3, method="PUT", path="/_s3/", count=0)
+    gate = held_emulator.hold(method="PUT", path="/_s3/", part_numbers=[4])
     playbook = _playbook(tmp_path, [{
         "name": "Upload", "register": "up",
         "nvidia.air.air_image_upload": {"image": image["id"], "src": local.path, "workers": 1,
                                         "progress_interval": 0.01, "poll_interval": 0.5, "wait_timeout": 3600},
     }, _save("up", tmp_path / "up.json")])
     run = Run(playbook, env)
-    early, late = _soak(run, held_emulator, "soak-module")
+    early, late = _soak(run, held_emulator, "soak-module", gate)
     code, output = run.finish()
     assert code == 0, output[-4000:]
     lines = run.progress_lines()
@@ -238,7 +258,7 @@ def test_soak_one_module_task_through_2000_progress_polls(held_emulator, soak_wo
 
 def test_soak_the_image_release_role_through_2000_progress_polls(held_emulator, soak_workspace):
     tmp_path, dirs, env, local = soak_workspace
-    held_emulator.add_fault(action="delay", delay=0.3, method="PUT", path="/_s3/", count=0)
+    gate = held_emulator.hold(method="PUT", path="/_s3/", part_numbers=[4])
     playbook = _playbook(tmp_path, [{
         "name": "Release", "ansible.builtin.include_role": {"name": "nvidia.air.image_release"},
         "vars": {"image_release_name": "soak-role", "image_release_version": "1.0", "image_release_file": local.path,
@@ -247,7 +267,7 @@ def test_soak_the_image_release_role_through_2000_progress_polls(held_emulator, 
                  "image_release_validation_timeout": 3600},
     }, _save("image_release_result", tmp_path / "released.json")])
     run = Run(playbook, env)
-    early, late = _soak(run, held_emulator, "soak-role")
+    early, late = _soak(run, held_emulator, "soak-role", gate)
     code, output = run.finish()
     assert code == 0, output[-4000:]
     assert len(run.progress_lines()) >= SOAK_POLLS + 1
@@ -263,12 +283,14 @@ def test_soak_the_image_release_role_through_2000_progress_polls(held_emulator, 
 def test_a_killed_background_upload_fails_the_task_within_two_intervals_and_resumes(emulator, quick_workspace):
     tmp_path, dirs, env, local = quick_workspace
     image = _create_image(emulator, "killed-%s" % tmp_path.name[-6:])
-    emulator.add_fault(action="delay", delay=1.0, method="PUT", path="/_s3/", part_numbers=[2, 3, 4], count=0)
+    # Part 2 (and any retry of it) waits at the emulator's gate: the job is surely mid-upload when it is killed.
+    gate = emulator.hold(method="PUT", path="/_s3/", part_numbers=[2], count=0)
     interval = 0.5
     task = {"name": "Upload", "nvidia.air.air_image_upload": {
         "image": image["id"], "src": local.path, "workers": 1, "progress_interval": interval,
         "poll_interval": 0.2}}
     run = Run(_playbook(tmp_path, [task]), env)
+    emulator.wait_held(gate, timeout=120)
     deadline = time.monotonic() + 60
     pid = None
     while pid is None:
@@ -362,17 +384,20 @@ def test_delegate_to_and_become_reach_the_delegated_host(emulator, quick_workspa
 def test_a_lost_controller_leaves_the_upload_running_and_the_next_run_picks_it_up(emulator, quick_workspace):
     tmp_path, dirs, env, local = quick_workspace
     image = _create_image(emulator, "lost-%s" % tmp_path.name[-6:])
-    # Part 3 takes 15 s: the orphaned job is surely still sending it when the next run starts.
-    emulator.add_fault(action="delay", delay=15, method="PUT", path="/_s3/", part_numbers=[3], count=1)
+    # Part 3 (and any retry of it) waits at the emulator's gate until the next run is waiting for this one:
+    # the orphaned job is still uploading when the next run starts, however slow or fast the machine.
+    gate = emulator.hold(method="PUT", path="/_s3/", part_numbers=[3], count=0)
     task = {"name": "Upload", "register": "up", "nvidia.air.air_image_upload": {
         "image": image["id"], "src": local.path, "workers": 1, "progress_interval": 0.2, "poll_interval": 0.2}}
     first = Run(_playbook(tmp_path, [task]), env)
-    first.wait_for_lines(2)
+    emulator.wait_held(gate, timeout=120)
     first.proc.send_signal(signal.SIGKILL)  # the controller is gone; the job on the host is not
     first.finish()
     assert module_processes(dirs["remote-tmp"]), "the background upload should outlive its controller"
 
     again = Run(_playbook(tmp_path, [task, _save("up", tmp_path / "again.json")], name="again.yml"), env)
+    again.wait_for(lambda line: "waiting for another run's upload" in line)
+    emulator.release(gate)
     code, output = again.finish()
     assert code == 0, output[-4000:]
     result = _saved(tmp_path / "again.json")
@@ -411,7 +436,7 @@ def read_only_home(tmp_path):
 def test_a_read_only_home_still_shows_progress_and_leaves_nothing(emulator, quick_workspace, read_only_home):
     tmp_path, dirs, env, local = quick_workspace
     image = _create_image(emulator, "ro-home-%s" % tmp_path.name[-6:])
-    emulator.add_fault(action="delay", delay=0.5, method="PUT", path="/_s3/", count=0)
+    gate = emulator.hold(method="PUT", path="/_s3/", part_numbers=[4])
     # A short TMPDIR: Ansible's controller puts a Unix socket there (at most 107 bytes of path).
     job_tmp = Path(tempfile.mkdtemp(prefix="air-ro-"))
     # Ansible's own files (ANSIBLE_HOME) stay writable: this is about the host the module runs on, whose home
@@ -424,6 +449,7 @@ def test_a_read_only_home_still_shows_progress_and_leaves_nothing(emulator, quic
         "image": image["id"], "src": local.path, "workers": 1, "progress_interval": 0.2, "poll_interval": 0.2}},
         _save("up", tmp_path / "ro.json")])
     run = Run(playbook, env)
+    _hold_last_part_until_shown(run, emulator, gate)
     code, output = run.finish()
     assert code == 0, output[-4000:]
     assert any("uploading" in line for line in run.progress_lines())  # the job found a directory in $TMPDIR
@@ -444,7 +470,9 @@ def test_a_progress_file_shared_by_two_hosts_misleads_neither(emulator, quick_wo
     tmp_path, dirs, env, local = quick_workspace
     images = [_create_image(emulator, "shared-%s-%d" % (tmp_path.name[-6:], n)) for n in (1, 2)]
     other = write_random_file(str(tmp_path / "other.qcow2"), CHUNK_SIZE + 99)
-    emulator.add_fault(action="delay", delay=0.4, method="PUT", path="/_s3/", count=0)
+    # Both hosts' first parts wait at the emulator's gate until each host has shown an uploading line: the two
+    # jobs write the one progress file at the same time.
+    gate = emulator.hold(method="PUT", path="/_s3/", part_numbers=[1], count=2)
     inventory = tmp_path / "two.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {
         "h1": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
@@ -458,7 +486,12 @@ def test_a_progress_file_shared_by_two_hosts_misleads_neither(emulator, quick_wo
         "nvidia.air.air_image_upload": {"image": "{{ image_id }}", "src": "{{ file }}", "workers": 1,
                                         "progress_interval": 0.2, "poll_interval": 0.2,
                                         "progress_file": str(tmp_path / "everyone.json")}}]}]))
-    code, output = Run(str(path), env, ("-i", str(inventory))).finish()
+    run = Run(str(path), env, ("-i", str(inventory)))
+    emulator.wait_held(gate, held=2, timeout=300)
+    for host in ("h1", "h2"):
+        run.wait_for(lambda line: line.startswith("nvidia.air.air_image_upload [%s]: uploading" % host), any_host=True)
+    emulator.release(gate)
+    code, output = run.finish()
     assert code == 0, output[-4000:]
     # Each host's lines carry its own file's size; neither was told the other's job died.
     assert all("/%s MB" % ("%.1f" % (other.size / 1e6)) in line for line in output.splitlines()

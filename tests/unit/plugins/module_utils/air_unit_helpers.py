@@ -158,14 +158,13 @@ UPLOAD_SCRIPT = textwrap.dedent("""\
 
 
 def kill_upload_midway(emulator, collections, image_id, path, cache_dir, tmp_dir, min_done=2, workers=2,
-                       delay=1.0, slow_parts=(3, 4, 5)):
+                       held_parts=(3, 4, 5)):
     """Run an upload in a child process and SIGKILL it once ``min_done`` parts are journaled.
 
-    Parts ``slow_parts`` are delayed by the emulator so the child is still
-    busy when it is killed. Returns the journal as it was at the kill.
+    Parts ``held_parts`` wait at the emulator's gate until the child is
+    killed, so it is surely still busy then. Returns the journal as it was at the kill.
     """
-    emulator.add_fault(action="delay", delay=delay, method="PUT", path="/_s3/", part_numbers=list(slow_parts),
-                       count=0)
+    emulator.hold(method="PUT", path="/_s3/", part_numbers=list(held_parts), count=0)
     script = os.path.join(str(tmp_dir), "interrupted_upload.py")
     with open(script, "w") as handle:
         handle.write(UPLOAD_SCRIPT)
@@ -175,7 +174,7 @@ def kill_upload_midway(emulator, collections, image_id, path, cache_dir, tmp_dir
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     journal = None
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and child.poll() is None:
             for name in journal_files(cache_dir):
                 try:

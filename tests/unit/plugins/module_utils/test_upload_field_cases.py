@@ -120,11 +120,13 @@ def test_a_file_that_shrinks_during_the_upload_fails_at_once_and_is_aborted(emul
                                                                             tmp_path, cache_dir):
     local = write_random_file(str(tmp_path / "shrinks.img"), 31000000)
     image = make_image()
-    emulator.add_fault(action="delay", delay=0.3, method="PUT", path="/_s3/", count=0)
+    # Part 2 waits at the emulator's gate until the file has shrunk: the rest of the upload reads a shorter file.
+    gate = emulator.hold(method="PUT", path="/_s3/", part_numbers=[2])
 
     def truncate_after_part_one(snapshot):
         if snapshot["state"] == "uploading" and snapshot["parts_done"] == 1 and os.path.getsize(local.path) > 12000000:
             os.truncate(local.path, 12000000)
+            emulator.release(gate)
 
     uploader = make_uploader(workers=1, progress_callback=truncate_after_part_one)
     started = time.monotonic()
@@ -155,7 +157,8 @@ def test_a_part_attempt_that_exceeds_part_timeout_end_to_end_is_abandoned_and_re
         emulator, make_image, make_uploader, random_file):
     local = random_file(BIG_SIZE)
     image = make_image()
-    stall = emulator.add_fault(action="delay", delay=5, method="PUT", path="/_s3/", part_numbers=[2], count=1)
+    # The first attempt of part 2 waits at the emulator's gate (until the test ends): it can only time out.
+    stall = emulator.hold(method="PUT", path="/_s3/", part_numbers=[2], count=1)
     uploader = make_uploader(workers=2, part_timeout=2)
     done, stats = upload(uploader, image, local)
     assert done.upload_status == "COMPLETE" and done.hash == local.sha256
@@ -167,7 +170,7 @@ def test_a_part_that_always_stalls_fails_after_its_attempts_naming_part_timeout(
         emulator, make_image, make_uploader, random_file, cache_dir):
     local = random_file(BIG_SIZE)
     image = make_image()
-    emulator.add_fault(action="delay", delay=5, method="PUT", path="/_s3/", part_numbers=[2], count=0)
+    emulator.hold(method="PUT", path="/_s3/", part_numbers=[2], count=0)  # every attempt of part 2 stalls
     from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPolicy
     uploader = make_uploader(workers=2, part_timeout=1, retry=RetryPolicy(attempts=2, base=0.02, cap=0.1))
     with air_raises(AirUploadError) as info:
@@ -182,8 +185,11 @@ def test_two_hosts_uploading_the_same_file_into_one_image_at_once_both_end_with_
         emulator, make_image, make_client, make_uploader, random_file, tmp_path):
     local = random_file(BIG_SIZE)
     image = make_image()
-    emulator.add_fault(action="delay", delay=0.3, method="PUT", path="/_s3/", count=0)
-    hosts = [make_uploader(for_client=make_client(), cache_dir=str(tmp_path / ("host-%d" % n)), workers=2)
+    # Every part waits at the emulator's gate until one host waits for the other's upload: the two runs meet
+    # however fast either one is.
+    gate = emulator.hold(method="PUT", path="/_s3/", count=0)
+    hosts = [make_uploader(**dict(when_waiting({}, lambda: emulator.release(gate))[0], for_client=make_client(),
+                                  cache_dir=str(tmp_path / ("host-%d" % n)), workers=2))
              for n in (1, 2)]
     results, errors = {}, []
     barrier = threading.Barrier(2)
@@ -264,8 +270,7 @@ def test_after_losing_its_upload_to_another_host_a_run_never_aborts_theirs(emula
                                                                            random_file, warnings_seen):
     local = random_file(BIG_SIZE)
     image = make_image()
-    # Part 3 of our upload is held back; meanwhile another host aborts ours and starts its own.
-    emulator.add_fault(action="delay", delay=2, method="PUT", path="/_s3/", part_numbers=[3], count=1)
+    # Once part 1 is acknowledged (workers 1: before part 2 is sent), another host aborts ours and starts its own.
     taken_over = {}
 
     def take_over(snapshot):
@@ -493,13 +498,15 @@ def test_a_stalled_upload_shows_its_rate_falling_in_the_progress_file(emulator, 
     from ansible_collections.nvidia.air.plugins.module_utils._progress import RATE_WINDOW
     local = random_file(BIG_SIZE)
     image = make_image()
-    emulator.add_fault(action="delay", delay=RATE_WINDOW + 4, method="PUT", path="/_s3/", part_numbers=[2], count=1)
+    # Part 2 waits at the emulator's gate until the watcher has seen the stall through a whole rate window and
+    # the rate at zero: the stall lasts as long as the check needs, on any machine.
+    gate = emulator.hold(method="PUT", path="/_s3/", part_numbers=[2])
     progress_file = str(tmp_path / "stall.json")
     uploader = make_uploader(workers=1, progress_file=progress_file)
     seen = []
 
     def watch():
-        deadline = time.monotonic() + RATE_WINDOW + 30
+        deadline = time.monotonic() + RATE_WINDOW + 120
         while time.monotonic() < deadline:
             try:
                 with open(progress_file) as handle:
@@ -509,6 +516,9 @@ def test_a_stalled_upload_shows_its_rate_falling_in_the_progress_file(emulator, 
             if snapshot and snapshot["state"] == "uploading" and snapshot["parts_done"] == 1:
                 seen.append((time.monotonic(), snapshot["rate_bytes_per_second"], snapshot["eta_seconds"],
                              snapshot["updated_at"]))
+                if seen[-1][0] - seen[0][0] >= RATE_WINDOW and seen[-1][3] - seen[0][3] >= RATE_WINDOW - 1 \
+                        and seen[-1][1] == 0:
+                    emulator.release(gate)
             if snapshot and snapshot["parts_done"] >= 2:
                 return
             time.sleep(0.5)
@@ -516,7 +526,7 @@ def test_a_stalled_upload_shows_its_rate_falling_in_the_progress_file(emulator, 
     watcher = threading.Thread(target=watch)
     watcher.start()
     upload(uploader, image, local)
-    watcher.join(60)
+    watcher.join(RATE_WINDOW + 120)
     uploader.progress.close()
     assert seen, "the stall was never seen in the progress file"
     stalled_for = seen[-1][0] - seen[0][0]

@@ -538,11 +538,14 @@ def test_a_second_run_on_this_host_goes_on_once_the_first_is_done(
     lock = UploadJournal(client.api_url, ready_image.id, cache_dir)
     lock.acquire()
     states = []
-    releaser = threading.Timer(0.5, lock.release)
-    releaser.start()
-    done, stats = upload(make_uploader(progress_callback=lambda snap: states.append(snap["state"])), ready_image,
-                         local, wait_timeout=30)
-    releaser.join()
+
+    def release_once_waiting(snapshot):
+        # The first run (this test's lock) ends only once the second is waiting for it, on any machine.
+        states.append(snapshot["state"])
+        if snapshot["state"] == "waiting":
+            lock.release()
+
+    done, stats = upload(make_uploader(progress_callback=release_once_waiting), ready_image, local, wait_timeout=30)
     assert "waiting" in states and done.upload_status == "COMPLETE" and stats["adopted"] is False
     assert_complete(emulator, done, local)
 
@@ -550,15 +553,16 @@ def test_a_second_run_on_this_host_goes_on_once_the_first_is_done(
 def test_file_changed_during_upload(emulator, make_image, make_uploader, random_file, cache_dir):
     local = random_file(MEDIUM_SIZE)
     image = make_image()
-    emulator.add_fault(action="delay", delay=1.0, method="PUT", path="/_s3/", count=0)
+    # Every part waits at the emulator's gate until the file has been touched: parts are in flight when it changes.
+    gate = emulator.hold(method="PUT", path="/_s3/", count=0)
     touched = threading.Event()
 
     def touch_while_parts_are_in_flight():
-        # The rule's `seen` counter moves when a part PUT reaches storage (and starts its delay).
-        wait_until(lambda: emulator.faults()[0]["seen"] >= 1, timeout=30, what="a part PUT in flight")
+        emulator.wait_held(gate)
         st = os.stat(local.path)
         os.utime(local.path, ns=(st.st_atime_ns, st.st_mtime_ns + 10 ** 9))
         touched.set()
+        emulator.release(gate)
 
     toucher = threading.Thread(target=touch_while_parts_are_in_flight, daemon=True)
     toucher.start()
