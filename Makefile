@@ -36,14 +36,14 @@ DEMO_VALIDATION_DELAY ?= 0.5
 DEMO_PLAYBOOK := demo/demo.yml
 
 .PHONY: help setup _setup system-deps demo test test-groups test-group-pytest test-group-ansible-test test-group-artifact test-client test-emulator test-conformance test-ansible test-integration \
-        test-sanity test-units test-dates test-molecule test-matrix test-awx test-ee test-galaxy test-changelog \
+        test-sanity test-units test-dates test-molecule test-matrix test-demo test-awx test-ee test-galaxy test-changelog \
         changelog lint build clean
 
 help:
 	@echo "Targets:"
 	@echo "  make demo    run $(DEMO_PLAYBOOK) against the Air API emulator (or \$$AIR_API_URL if set)"
 	@echo "  make test    run every test layer (sanity, units, dates, client, emulator, conformance, integration, ansible,"
-	@echo "              molecule, matrix, awx, ee, galaxy, changelog) and lint"
+	@echo "              molecule, matrix, demo, awx, ee, galaxy, changelog) and lint"
 	@echo "  make setup   create .venv (Python 3.12), install pinned dev deps, qemu-utils and shellcheck"
 	@echo "  make lint    ansible-lint, antsibull-docs lint-collection-docs, antsibull-changelog lint, bash -n"
 	@echo "  make build   build the collection tarball into .cache/build and check its content"
@@ -188,6 +188,7 @@ test-group-ansible-test: setup
 	@$(MAKE) test-dates
 
 test-group-artifact: setup
+	@$(MAKE) test-demo
 	@$(MAKE) test-awx
 	@$(MAKE) test-ee
 	@$(MAKE) test-galaxy
@@ -327,6 +328,17 @@ test-molecule: setup
 # test-integration run.
 test-matrix: setup
 	@start=$$SECONDS; bash scripts/test-matrix.sh; echo "==> test-matrix: passed in $$((SECONDS - start)) s"
+
+# test-demo: `make demo` as a newcomer sees it; it must pass (the second run changes nothing) and print no
+# warning of any kind (a Python DeprecationWarning from a dependency, Ansible's [WARNING] or [DEPRECATION
+# WARNING]): the demo is the first thing a newcomer runs.
+test-demo: setup
+	@echo "==> test-demo: make demo, whose output must carry no warning"
+	@log=$$(mktemp); status=0; start=$$SECONDS; \
+	env -u AIR_API_URL $(MAKE) demo >"$$log" 2>&1 || status=$$?; \
+	if [ $$status -ne 0 ]; then tail -n 60 "$$log"; rm -f "$$log"; echo "error: make demo failed (exit $$status)" >&2; exit 1; fi; \
+	if grep -n -i -E "warning|deprecat" "$$log" >&2; then rm -f "$$log"; echo "error: make demo printed the warnings above" >&2; exit 1; fi; \
+	rm -f "$$log"; echo "==> test-demo: passed in $$((SECONDS - start)) s, no warning"
 
 # test-awx: docs/awx/ for AWX and Automation Platform: the credential type's injectors (rendered as AWX
 # renders them) against what the modules and roles read, the job template's survey against the release
