@@ -152,14 +152,26 @@ if state["images"] or state["uploads"]:
 PY
 }
 
+# Prefixes ansible-test's "Running <target> integration test role" lines with the elapsed seconds.
+stamp_targets() {
+    local began=$1 line
+    while IFS= read -r line; do
+        case $line in
+            "Running "*" integration test role") printf '[%4d s] %s\n' "$(( $(date +%s) - began ))" "$line" ;;
+            *) printf '%s\n' "$line" ;;
+        esac
+    done
+}
+
 cd "$dest"
 runs=${AIR_IT_RUNS:-1}
 start=$(date +%s)
 status=0
 for run in $(seq 1 "$runs"); do
     [ "$runs" -gt 1 ] && echo "==> run $run of $runs" >&2
+    # Each target's start is stamped with the seconds since the run began (how the shards are balanced).
     PATH="$venv/bin:$PATH" "$venv/bin/ansible-test" integration --local --python-interpreter "$venv/bin/python" \
-        "$@" || status=$?
+        "$@" 2>&1 | stamp_targets "$start" || status=$?
     [ "$status" -eq 0 ] || break
     check_leftovers || { status=1; break; }
 done

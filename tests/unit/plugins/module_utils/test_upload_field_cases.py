@@ -516,8 +516,9 @@ def test_a_stalled_upload_shows_its_rate_falling_in_the_progress_file(emulator, 
             if snapshot and snapshot["state"] == "uploading" and snapshot["parts_done"] == 1:
                 seen.append((time.monotonic(), snapshot["rate_bytes_per_second"], snapshot["eta_seconds"],
                              snapshot["updated_at"]))
-                if seen[-1][0] - seen[0][0] >= RATE_WINDOW and seen[-1][3] - seen[0][3] >= RATE_WINDOW - 1 \
-                        and seen[-1][1] == 0:
+                stalled_through_a_window = (seen[-1][0] - seen[0][0] >= RATE_WINDOW
+                                            and seen[-1][3] - seen[0][3] >= RATE_WINDOW - 1)
+                if stalled_through_a_window and seen[-1][1] == 0:
                     emulator.release(gate)
             if snapshot and snapshot["parts_done"] >= 2:
                 return
