@@ -36,8 +36,8 @@
 #   AIR_IT_KEEP_EMULATOR=1   leave the emulator running after the run (debugging);
 #                            stop it later with --stop-emulator
 #
-#   scripts/ansible-test-integration.sh --shard K/N [ARGS]   only every N-th target (sorted by name,
-#                            hidden ones left out), starting with the K-th (0-based), in a scratch
+#   scripts/ansible-test-integration.sh --shard K/N [ARGS]   only the K-th (0-based) of N shards of the
+#                            targets (hidden ones left out; dealt by tests/integration/target-seconds.txt), in a scratch
 #                            root of its own (.cache/ansible-test-integration-K-of-N) with its own
 #                            emulator: `make test-integration` runs the N shards side by side.
 set -euo pipefail
@@ -48,14 +48,37 @@ if [ "${1:-}" = "--shard" ]; then
     shard=${2:?--shard needs K/N}
     shift 2
     index=${shard%/*} count=${shard#*/}
-    targets=()
-    position=0
-    for dir in "$repo"/tests/integration/targets/*/; do
-        name=$(basename "$dir")
-        grep -qx hidden "$dir/aliases" 2>/dev/null && continue
-        [ $((position % count)) -eq "$index" ] && targets+=("$name")
-        position=$((position + 1))
-    done
+    # Targets are dealt to the shards by their measured cost (tests/integration/target-seconds.txt; longest
+    # first, each to the shard with the least so far), so the shards end together; a target not listed there
+    # counts as 120 s.
+    mapfile -t targets < <("$repo/.venv/bin/python" - "$repo/tests/integration" "$index" "$count" <<'PY'
+import os
+import sys
+
+root, index, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+seconds = {}
+with open(os.path.join(root, "target-seconds.txt")) as listing:
+    for line in listing:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) == 2:
+            seconds[fields[0]] = float(fields[1])
+names = []
+for name in sorted(os.listdir(os.path.join(root, "targets"))):
+    try:
+        with open(os.path.join(root, "targets", name, "aliases")) as aliases:
+            if "hidden" in aliases.read().split():
+                continue
+    except OSError:
+        pass
+    names.append(name)
+loads, shards = [0.0] * count, [[] for _ in range(count)]
+for name in sorted(names, key=lambda n: (-seconds.get(n, 120.0), n)):
+    lightest = loads.index(min(loads))
+    loads[lightest] += seconds.get(name, 120.0)
+    shards[lightest].append(name)
+print("\n".join(sorted(shards[index])))
+PY
+)
     set -- "${targets[@]}" "$@"
     AIR_IT_ROOT="${AIR_IT_ROOT:-$repo/.cache/ansible-test-integration-$index-of-$count}"
     echo "==> integration shard $shard: ${targets[*]}" >&2
