@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import organizations, publishing
+from . import history, organizations, publishing
 from . import validation as v
 from .faults import FaultError, FaultRegistry
 from .service import Service
@@ -369,6 +369,7 @@ def create_app(settings) -> FastAPI:
         return service.image_json(service.clear_upload(image_id, who), who)
 
     app.include_router(api)
+    app.include_router(history.router(service.history, principal))
     app.include_router(publishing.router(service.publishing, principal))
     app.include_router(organizations.router(organizations.Organizations(settings, store, clock), principal))
     # OS image manifests and their catalogue (manifests.py, which builds on the list helpers above).
