@@ -12,7 +12,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 work=$root/.cache/emulator-install
-python=${EMULATOR_INSTALL_PYTHON:-python3}
+# The system's python3 (make puts .venv/bin first on PATH; a user's CI has no such venv).
+python=${EMULATOR_INSTALL_PYTHON:-$(PATH=${PATH//$root\/.venv\/bin:/} command -v python3)}
 start=$SECONDS
 rm -rf "$work" && mkdir -p "$work"
 cd "$work"  # nothing of the repository on sys.path: the venvs must import what they installed
@@ -44,7 +45,10 @@ installed_from "$work/venv-wheel"
 
 echo "==> test-emulator-install: the collection as users install it (built artifact)"
 ansible-galaxy collection build --force --output-path "$work/build" "$root" >/dev/null
-ansible-galaxy collection install -p "$work/collections" "$(ls "$work"/build/nvidia-air-*.tar.gz)" >/dev/null
+# Without make's ANSIBLE_COLLECTIONS_PATH, which holds the working tree as nvidia.air (galaxy would skip it).
+env -u ANSIBLE_COLLECTIONS_PATH ansible-galaxy collection install --force -p "$work/collections" \
+    "$(ls "$work"/build/nvidia-air-*.tar.gz)" >/dev/null 2>&1
+test -f "$work/collections/ansible_collections/nvidia/air/plugins/modules/air_image_info.py"
 
 echo "==> test-emulator-install: air-emulator-run -- ansible-playbook tests/emulator_install/playbook.yml"
 env -u AIR_API_URL AIR_API_TOKEN=nvapi-demo-token ANSIBLE_COLLECTIONS_PATH="$work/collections" \
