@@ -53,7 +53,7 @@ test -f "$work/collections/ansible_collections/nvidia/air/plugins/modules/air_im
 echo "==> test-emulator-install: air-emulator-run -- ansible-playbook tests/emulator_install/playbook.yml"
 env -u AIR_API_URL AIR_API_TOKEN=nvapi-demo-token ANSIBLE_COLLECTIONS_PATH="$work/collections" \
     "$work/venv-wheel/bin/air-emulator-run" --validation-delay 0.2 -- \
-    ansible-playbook "$root/tests/emulator_install/playbook.yml"
+    ansible-playbook -i localhost, "$root/tests/emulator_install/playbook.yml"
 
 echo "==> test-emulator-install: 2. pip install from the repository's subdirectory tests/air_emulator"
 "$python" -m venv "$work/venv-subdir"
