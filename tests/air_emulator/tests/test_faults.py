@@ -289,7 +289,7 @@ def test_a_held_request_goes_on_after_hold_timeout(emulator):
 def test_wait_held_counts_several_requests_and_times_out_clearly(emulator):
     gate = emulator.hold(method="GET", path=IMAGES, count=2)
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
-        listing = [pool.submit(emulator.api, "GET", "images") for _ in range(2)]
+        listing = [pool.submit(emulator.api, "GET", "images") for _request in range(2)]
         assert emulator.wait_held(gate, held=2)["waiting"] == 2
         answer = requests.get(faults_url(emulator, f"{gate['id']}/wait/"), params={"held": 3, "timeout": 0.2},
                               timeout=10)

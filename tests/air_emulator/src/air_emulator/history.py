@@ -97,7 +97,8 @@ def filters(entries: list[dict]) -> dict:
 
 def router(history: History, principal) -> APIRouter:
     """``images/{id}/history/`` and ``images/{id}/history-filters/``; ``principal`` is the API's authentication."""
-    from .api import _page  # pylint: disable=import-outside-toplevel  (api.py imports this module)
+    # Imported here: api.py imports this module while it is being loaded.
+    from .api import _page  # pylint: disable=import-outside-toplevel
 
     api = APIRouter(prefix="/api/v3")
 

@@ -272,8 +272,8 @@ class Publishing:
                                       allowed_orgs_request_text=data.get("allowed_orgs_request_text", ""))
             image["upload_status"] = "PENDING_PUBLISH"
             self.store.put_image(self._touch(image))
-            self._requested(image, principal, "Publication (%s)" % ("public" if record["prefer_public"] else
-                                                                     "restricted"), record)
+            visibility = "public" if record["prefer_public"] else "restricted"
+            self._requested(image, principal, f"Publication ({visibility})", record)
         return image
 
     def request_unpublish(self, image_id: str, body, principal) -> dict:

@@ -72,8 +72,7 @@ def test_history_errors_name_the_image(client, make_client, make_uploader, rando
     assert theirs.newest_error(public.id) is None
 
 
-def test_a_rejected_upload_quotes_the_servers_reason(emulator, client, make_image, make_uploader, random_file,
-                                                      cache_dir):
+def test_a_rejected_upload_quotes_the_servers_reason(emulator, make_image, make_uploader, random_file, cache_dir):
     local = random_file(4096)
     image = make_image()
     wrong = hashlib.sha256(b"something else").hexdigest()

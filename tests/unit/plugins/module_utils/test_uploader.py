@@ -31,7 +31,6 @@ from air_unit_helpers import (
     journal_files,
     mode_of,
     read_journal,
-    wait_until,
 )
 
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient

@@ -143,10 +143,10 @@ ENTRY = {"created": "2026-11-28T10:00:02.000000Z", "actor": "system", "severity"
          "extra": "not in the result"}
 
 
-def run_recorded(capsys, args, images=LISTED):
+def run_recorded(capsys, args, images=None):
     from ansible_collections.nvidia.air.plugins.module_utils._models import HistoryEntry
 
-    client, calls = StubClient(images), []
+    client, calls = StubClient(LISTED if images is None else images), []
     recorder = _Recorder(calls, [HistoryEntry(ENTRY)])
     client.shares = recorder
     client.images.history = recorder.history
