@@ -339,7 +339,7 @@ images:
       (null when the image has no manifest).
     - With O(history=true), also C(history), a list of entries with the keys C(created), C(actor), C(severity)
       (C(INFO) or C(ERROR)), C(labels) (a list), C(description), C(object_id) (the image id) and C(model)
-      (C(image)); null for an image of another organization.
+      (C(image)); null for an image of another organization (and for one deleted while the task ran).
   returned: always
   type: list
   elements: dict
@@ -546,27 +546,31 @@ class AirImageInfoModule(AirModule):
         if p["history"]:
             self.add_history(images)
 
+    def api_filters(self, options):
+        """The query parameters of the ``(option, parameter)`` pairs whose option is set."""
+        return dict((query, self.params[option]) for option, query in options if self.params[option] is not None)
+
     def add_history(self, images):
-        """Each own image's history (only the owning organization may read it); null for the others."""
-        filters = dict((query, self.params[option]) for option, query in HISTORY_FILTERS
-                       if self.params[option] is not None)
+        """Each own image's history (only the owning organization may read it); null for the others, and for an
+        image deleted since it was listed."""
+        filters = self.api_filters(HISTORY_FILTERS)
         for image, result in zip(images, self.result["images"]):
             entries = None
             if image.is_owned_by_client:
-                entries = [entry.to_result() for entry in self.client.images.history(
-                    image.id, max_items=self.params["history_limit"], **filters)]
+                try:
+                    entries = [entry.to_result() for entry in self.client.images.history(
+                        image.id, max_items=self.params["history_limit"], **filters)]
+                except AirNotFoundError:
+                    entries = None
             result["history"] = entries
 
     def add_shares(self):
-        filters = dict((query, self.params[option]) for option, query in SHARE_FILTERS
-                       if self.params[option] is not None)
-        shares = self.client.shares.list(**filters)
+        shares = self.client.shares.list(**self.api_filters(SHARE_FILTERS))
         self.result["shares"] = [share.to_result() for share in shares]
 
     def add_publish_requests(self):
-        filters = dict((query, self.params[option]) for option, query in PUBLISH_REQUEST_FILTERS
-                       if self.params[option] is not None)
-        self.result["publish_requests"] = [r.to_result() for r in self.client.publishing.records(**filters)]
+        self.result["publish_requests"] = [
+            r.to_result() for r in self.client.publishing.records(**self.api_filters(PUBLISH_REQUEST_FILTERS))]
 
     def ordered(self, images):
         """``latest`` and ``sort`` on what the API returned, then ``limit``."""

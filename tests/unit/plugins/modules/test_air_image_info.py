@@ -207,3 +207,21 @@ def test_odd_history_and_share_options_are_refused_before_any_request(capsys, ar
     result, calls = run_recorded(capsys, args)
     assert result["failed"] and message in result["msg"], result
     assert calls == []
+
+
+def test_an_image_deleted_after_the_listing_has_no_history(capsys):
+    from ansible_collections.nvidia.air.plugins.module_utils._errors import AirNotFoundError
+
+    client, asked = StubClient(LISTED[:2]), []
+
+    def history(image_id, max_items=None, **filters):
+        asked.append(image_id)
+        if image_id == LISTED[0].id:
+            raise AirNotFoundError("No Image matches the given query.", status=404, step="history")
+        return []
+
+    client.images.history = history
+    result = run_module(AirImageInfoModule, {"history": True}, capsys, client=client)
+    assert not result.get("failed"), result
+    assert asked == [LISTED[0].id, LISTED[1].id]
+    assert [i["history"] for i in result["images"]] == [None, []]
