@@ -37,16 +37,17 @@ DEMO_PLAYBOOK := demo/demo.yml
 
 .PHONY: help setup _setup system-deps demo test test-groups test-group-pytest test-group-ansible-test test-group-artifact test-client test-emulator test-conformance test-ansible test-integration \
         test-sanity test-units test-dates test-molecule test-matrix test-demo test-awx test-ee test-galaxy test-changelog \
-        changelog lint build clean
+        test-emulator-install emulator-wheel changelog lint build clean
 
 help:
 	@echo "Targets:"
 	@echo "  make demo    run $(DEMO_PLAYBOOK) against the Air API emulator (or \$$AIR_API_URL if set)"
-	@echo "  make test    run every test layer (sanity, units, dates, client, emulator, conformance, integration, ansible,"
+	@echo "  make test    run every test layer (sanity, units, dates, client, emulator, conformance, emulator-install, integration, ansible,"
 	@echo "              molecule, matrix, demo, awx, ee, galaxy, changelog) and lint"
 	@echo "  make setup   create .venv (Python 3.12), install pinned dev deps, qemu-utils and shellcheck"
 	@echo "  make lint    ansible-lint, antsibull-docs lint-collection-docs, antsibull-changelog lint, bash -n"
 	@echo "  make build   build the collection tarball into .cache/build and check its content"
+	@echo "  make emulator-wheel  build the Air API emulator as a wheel into .cache/emulator-wheel (for users' CI)"
 	@echo "  make changelog  release the changelog fragments into galaxy.yml's version, regenerate CHANGELOG.rst"
 	@echo "  make clean   remove .venv, collections/ and caches"
 
@@ -181,6 +182,7 @@ test-group-pytest: setup
 	@$(MAKE) test-emulator
 	@$(MAKE) test-conformance
 	@$(MAKE) test-client
+	@$(MAKE) test-emulator-install
 
 test-group-ansible-test: setup
 	@$(MAKE) test-sanity
@@ -209,6 +211,21 @@ test-emulator: setup
 test-conformance: setup
 	@echo "==> test-conformance: tests/conformance (the official nv-air-sdk against the emulator)"
 	@$(PYTEST) tests/conformance -q
+
+# test-emulator-install: the emulator as users install it for their own CI (README.md, "Testing your
+# playbooks"), each way into a bare venv under .cache/emulator-install: the wheel (emulator-wheel), which then
+# runs tests/emulator_install/playbook.yml with the built collection through `air-emulator-run -- ...`; and
+# `pip install` from the repository's subdirectory tests/air_emulator (git+file://, the committed HEAD).
+# Installing the emulator's dependencies needs PyPI (or pip's cache). Python: EMULATOR_INSTALL_PYTHON
+# (default python3).
+test-emulator-install: setup
+	@bash scripts/test-emulator-install.sh
+
+# emulator-wheel: the emulator as a wheel of its own (EMULATOR_WHEEL_DIR, default .cache/emulator-wheel).
+EMULATOR_WHEEL_DIR ?= $(CURDIR)/.cache/emulator-wheel
+
+emulator-wheel: setup
+	@bash scripts/emulator-wheel.sh "$(EMULATOR_WHEEL_DIR)"
 
 # The tests here mostly wait on ansible-playbook processes and emulators, so they run on 3 pytest-xdist
 # workers (each with emulators of its own).

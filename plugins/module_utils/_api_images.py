@@ -4,7 +4,7 @@
 
 # This module is private to the nvidia.air collection and may change without notice.
 
-"""Image records: ``/api/v3/images/`` (list, get, create, update, delete, wait) and image actions."""
+"""Image records: ``/api/v3/images/`` (list, get, create, update, delete, wait, history) and image actions."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -14,10 +14,11 @@ import time
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirApiError,
+    AirError,
     AirNotFoundError,
     AirTimeoutError,
 )
-from ansible_collections.nvidia.air.plugins.module_utils._models import Image
+from ansible_collections.nvidia.air.plugins.module_utils._models import HistoryEntry, Image
 
 
 class ImagesApi:
@@ -31,6 +32,26 @@ class ImagesApi:
     def get(self, image_id, step="lookup"):
         return self.transport.request("GET", self.transport.url("images", image_id), step, image_id=image_id,
                                       decode=Image.from_api)
+
+    def history(self, image_id, max_items=None, step="history", **filters):
+        """The image's history entries, newest first unless ``ordering`` says otherwise; ``filters`` are the API's
+        (``severity``, ``actor``, ``label``, ``search``, ``ordering``). Only the image's organization may read it."""
+        return [HistoryEntry.from_api(d)
+                for d in self.transport.paginate(["images", image_id, "history"], step, filters, max_items)]
+
+    def history_filters(self, image_id):
+        """The distinct ``actors``, ``severities`` and ``labels`` of the image's history."""
+        return self.transport.request("GET", self.transport.url("images", image_id, "history-filters"), "history",
+                                      image_id=image_id)
+
+    def newest_error(self, image_id, step="validate"):
+        """The description of the image's newest ERROR history entry (the server's reason, e.g. why it rejected
+        an uploaded file); None when there is none or the history cannot be read (it is optional in the API)."""
+        try:
+            entries = self.history(image_id, max_items=1, step=step, severity="ERROR", ordering="-created")
+        except AirError:
+            return None
+        return entries[0].description if entries and entries[0].description else None
 
     def find(self, name, version, step="lookup"):
         """The caller's own image called name+version, None if there is none."""

@@ -4,7 +4,8 @@
 
 # This module is private to the nvidia.air collection and may change without notice.
 
-"""Image, ImageShare, OSImageManifest, PublishAccessRecord and MinimumResources: API JSON in, Ansible results out."""
+"""Image, ImageShare, OSImageManifest, PublishAccessRecord, HistoryEntry and MinimumResources: API JSON in, Ansible
+results out."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -275,3 +276,21 @@ def masked(field, value):
     if field in SECRET_FIELDS and value:
         return MASK
     return value
+
+
+# An image's history entry (nv-air-sdk 1.9.0 ``HistoryEntry``), in result order, and what its list filters take.
+HISTORY_FIELDS = ("created", "actor", "severity", "labels", "description", "object_id", "model")
+HISTORY_SEVERITIES = ("INFO", "ERROR")
+HISTORY_ORDERING = ("created", "-created", "actor", "-actor", "severity", "-severity")
+
+
+class HistoryEntry(_Model):
+    """One event of an image's history (``images/<id>/history/``); read-only, written by the API."""
+
+    FIELDS = HISTORY_FIELDS
+
+    def to_result(self):
+        return dict((name, self.data.get(name)) for name in HISTORY_FIELDS)
+
+    def __repr__(self):
+        return "HistoryEntry(%s %s: %r)" % (self.created, self.severity, self.description)

@@ -535,6 +535,10 @@ class ImageUploader:
 
         def failed(current):
             if current.upload_status == "READY":
+                reason = self.client.images.newest_error(current.id)  # the server's own words, when it has them
+                if reason:
+                    return "the server's validation rejected the file; the image is READY again. The server says: %s" \
+                        % reason
                 return "the server's validation rejected the file (size or SHA-256 mismatch); the image is READY again"
             return None
 

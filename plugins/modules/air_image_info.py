@@ -15,6 +15,8 @@ description:
   - Returns the NVIDIA Air images visible to the API token (your organization's images and published ones),
     one by O(id) or filtered like the Air API's image list.
   - With O(shares=true) also returns the shares your organization created.
+  - With O(history=true) also returns the history of each image your organization owns (who did what when, and
+    the server's reasons, for example why it rejected an uploaded file).
   - With O(manifests=true) also returns the OS image manifest of each image.
   - With O(publish_requests=true) also returns your organization's publish access records (direct publications
     and publish requests with their review).
@@ -113,8 +115,66 @@ options:
     type: str
     choices: [ACTIVE, CLAIMED, EXPIRED]
   share_target_org:
-    description: With O(shares=true), only shares to this organization (NGC org name).
+    description: With O(shares=true), only shares to this organization (NGC org name, any case).
     type: str
+  share_target_org_display_name:
+    description: With O(shares=true), only shares to the organization with this display name (any case).
+    type: str
+  share_source_org_display_name:
+    description: With O(shares=true), only shares from the organization with this display name (any case). The API
+      lists only your organization's shares, so this matches all of them or none.
+    type: str
+  share_claimed_by:
+    description: With O(shares=true), only shares claimed by this user (e-mail address, any case); V("") for shares
+      nobody has claimed.
+    type: str
+  share_image_name:
+    description: With O(shares=true), only shares of images with this exact name.
+    type: str
+  share_image_version:
+    description: With O(shares=true), only shares of images with this exact version.
+    type: str
+  share_search:
+    description: With O(shares=true), free-text search (the API matches image name and version and the source and
+      target organizations' display names).
+    type: str
+  share_ordering:
+    description: With O(shares=true), field to sort the shares by, C(-) in front for descending, for example
+      C(-image_name); several fields are separated by commas. The API names the fields it accepts when one is not.
+    type: str
+  history:
+    description:
+      - Also return each image's history, in C(history) of every item of RV(images). These are the API's events
+        (create, changes, uploads, validation with the server's reason when it rejects a file, publishing and every
+        publish request, shares and claims), newest first unless O(history_ordering) says otherwise.
+      - Only an image's own organization may read its history, so C(history) is null for other organizations'
+        published images (no request is made for them).
+      - One request per image (more for long histories), so narrow the images with the other filters.
+    type: bool
+    default: false
+  history_severity:
+    description: With O(history=true), only entries of this severity; V(ERROR) are what went wrong (a rejected file).
+    type: str
+    choices: [INFO, ERROR]
+  history_actor:
+    description: With O(history=true), only entries of this actor (a user's e-mail address, any case; the API's own
+      transitions, such as validation, have their own actor).
+    type: str
+  history_label:
+    description: With O(history=true), only entries carrying this label, for example V(publishing), V(upload),
+      V(validation) or V(sharing).
+    type: str
+  history_search:
+    description: With O(history=true), free-text search in the entries' actor, description, severity and labels.
+    type: str
+  history_ordering:
+    description: With O(history=true), the order of the entries (the API's default is newest first).
+    type: str
+    choices: [created, -created, actor, -actor, severity, -severity]
+  history_limit:
+    description: With O(history=true), at most this many entries per image (the first ones in the order asked for,
+      so the newest by default).
+    type: int
   manifests:
     description:
       - Also return each image's OS image manifest, in C(manifest) of every item of RV(images) (null for an image
@@ -232,6 +292,32 @@ EXAMPLES = r"""
     share_state: ACTIVE
   register: shared
 
+- name: Why did the server reject my upload? (the newest error of the image's history)
+  nvidia.air.air_image_info:
+    id: "{{ image_id }}"
+    history: true
+    history_severity: ERROR
+    history_limit: 1
+  register: rejected
+
+- name: Every publishing event of an image, oldest first
+  nvidia.air.air_image_info:
+    id: "{{ image_id }}"
+    history: true
+    history_label: publishing
+    history_ordering: created
+  register: publishing
+
+- name: Shares of cumulus-vx 5.16.0 that the partner has claimed
+  nvidia.air.air_image_info:
+    id: "{{ image_id }}"
+    shares: true
+    share_image_name: cumulus-vx
+    share_image_version: 5.16.0
+    share_claimed_by: ci@partner.example.com
+    share_ordering: -created
+  register: claimed
+
 - name: An image with the hardware models it runs on
   nvidia.air.air_image_info:
     name: cumulus-vx
@@ -251,6 +337,9 @@ images:
     - The keys are those of RV(nvidia.air.air_image#module:image).
     - With O(manifests=true), also C(manifest), the keys of RV(nvidia.air.air_os_image_manifest#module:manifest)
       (null when the image has no manifest).
+    - With O(history=true), also C(history), a list of entries with the keys C(created), C(actor), C(severity)
+      (C(INFO) or C(ERROR)), C(labels) (a list), C(description), C(object_id) (the image id) and C(model)
+      (C(image)); null for an image of another organization (and for one deleted while the task ran).
   returned: always
   type: list
   elements: dict
@@ -263,6 +352,15 @@ images:
       hash: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
       size: 24117248
       is_owned_by_client: true
+      history:
+        - created: "2026-11-28T10:00:02.000000Z"
+          actor: system
+          severity: ERROR
+          labels: [validation]
+          description: "Validation failed: size 4096 != declared 4097; the file was discarded and the image is READY
+            again."
+          object_id: 935b994e-9e1e-4d85-9275-10f7b3111cd9
+          model: image
 shares:
   description:
     - Shares your organization created (only with O(shares=true)); the keys are those of
@@ -303,7 +401,7 @@ failure:
 """
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirAuthError, AirInputError, AirNotFoundError
-from ansible_collections.nvidia.air.plugins.module_utils._models import PAR_STATUSES
+from ansible_collections.nvidia.air.plugins.module_utils._models import HISTORY_ORDERING, HISTORY_SEVERITIES, PAR_STATUSES
 from ansible_collections.nvidia.air.plugins.module_utils._module import AirModule
 from ansible_collections.nvidia.air.plugins.module_utils._versions import SORT_CHOICES, latest_per_name, sort_images
 
@@ -317,6 +415,23 @@ PUBLISH_REQUEST_FILTERS = (
     ("publish_request_org_display_name", "requesting_org_display_name"), ("publish_request_search", "search"),
     ("publish_request_ordering", "ordering"),
 )
+# Option -> query parameter of GET /api/v3/images/shares/.
+SHARE_FILTERS = (
+    ("share_image", "image"), ("share_state", "state"), ("share_target_org", "target_org"),
+    ("share_target_org_display_name", "target_org_display_name"),
+    ("share_source_org_display_name", "source_org_display_name"), ("share_claimed_by", "claimed_by"),
+    ("share_image_name", "image_name"), ("share_image_version", "image_version"), ("share_search", "search"),
+    ("share_ordering", "ordering"),
+)
+# Option -> query parameter of GET /api/v3/images/<id>/history/ (history_limit is ours: entries per image).
+HISTORY_FILTERS = (
+    ("history_severity", "severity"), ("history_actor", "actor"), ("history_label", "label"),
+    ("history_search", "search"), ("history_ordering", "ordering"),
+)
+# Filters where an empty text can only be a mistake (an unset variable): it would match nothing, or everything.
+NOT_BLANK = ("history_actor", "history_label", "history_search", "share_image_name", "share_image_version",
+             "share_target_org", "share_target_org_display_name", "share_source_org_display_name", "share_search",
+             "share_ordering")
 
 
 class AirImageInfoModule(AirModule):
@@ -344,6 +459,20 @@ class AirImageInfoModule(AirModule):
         share_image=dict(type="str"),
         share_state=dict(type="str", choices=["ACTIVE", "CLAIMED", "EXPIRED"]),
         share_target_org=dict(type="str"),
+        share_target_org_display_name=dict(type="str"),
+        share_source_org_display_name=dict(type="str"),
+        share_claimed_by=dict(type="str"),
+        share_image_name=dict(type="str"),
+        share_image_version=dict(type="str"),
+        share_search=dict(type="str"),
+        share_ordering=dict(type="str"),
+        history=dict(type="bool", default=False),
+        history_severity=dict(type="str", choices=list(HISTORY_SEVERITIES)),
+        history_actor=dict(type="str"),
+        history_label=dict(type="str"),
+        history_search=dict(type="str"),
+        history_ordering=dict(type="str", choices=list(HISTORY_ORDERING)),
+        history_limit=dict(type="int"),
         manifests=dict(type="bool", default=False),
         publicly_published=dict(type="bool"),
         publish_requests=dict(type="bool", default=False),
@@ -361,10 +490,15 @@ class AirImageInfoModule(AirModule):
 
     def check_options(self):
         p = self.params
-        if p["limit"] is not None and p["limit"] < 1:
-            raise AirInputError("limit must be at least 1", step="check options")
+        for option in ("limit", "history_limit"):
+            if p[option] is not None and p[option] < 1:
+                raise AirInputError("%s must be at least 1" % option, step="check options")
+        for option in NOT_BLANK:
+            if p[option] is not None and not p[option].strip():
+                raise AirInputError("%s is empty; give a value or leave the option out" % option, step="check options")
         # A filter of a part that is not asked for would be ignored, and the task would seem to have applied it.
-        for part, options in (("shares", ("share_image", "share_state", "share_target_org")),
+        for part, options in (("shares", tuple(option for option, _query in SHARE_FILTERS)),
+                              ("history", tuple(option for option, _query in HISTORY_FILTERS) + ("history_limit",)),
                               ("publish_requests", tuple(option for option, _query in PUBLISH_REQUEST_FILTERS))):
             given = [option for option in options if p[option] is not None]
             if given and not p[part]:
@@ -409,17 +543,34 @@ class AirImageInfoModule(AirModule):
             by_image = self.client.manifests.by_image([image.id for image in images])
             for result in self.result["images"]:
                 result["manifest"] = by_image[result["id"]].to_result() if result["id"] in by_image else None
+        if p["history"]:
+            self.add_history(images)
+
+    def api_filters(self, options):
+        """The query parameters of the ``(option, parameter)`` pairs whose option is set."""
+        return dict((query, self.params[option]) for option, query in options if self.params[option] is not None)
+
+    def add_history(self, images):
+        """Each own image's history (only the owning organization may read it); null for the others, and for an
+        image deleted since it was listed."""
+        filters = self.api_filters(HISTORY_FILTERS)
+        for image, result in zip(images, self.result["images"]):
+            entries = None
+            if image.is_owned_by_client:
+                try:
+                    entries = [entry.to_result() for entry in self.client.images.history(
+                        image.id, max_items=self.params["history_limit"], **filters)]
+                except AirNotFoundError:
+                    entries = None
+            result["history"] = entries
 
     def add_shares(self):
-        p = self.params
-        filters = dict(image=p["share_image"], state=p["share_state"], target_org=p["share_target_org"])
-        shares = self.client.shares.list(**dict((k, v) for k, v in filters.items() if v is not None))
+        shares = self.client.shares.list(**self.api_filters(SHARE_FILTERS))
         self.result["shares"] = [share.to_result() for share in shares]
 
     def add_publish_requests(self):
-        filters = dict((query, self.params[option]) for option, query in PUBLISH_REQUEST_FILTERS
-                       if self.params[option] is not None)
-        self.result["publish_requests"] = [r.to_result() for r in self.client.publishing.records(**filters)]
+        self.result["publish_requests"] = [
+            r.to_result() for r in self.client.publishing.records(**self.api_filters(PUBLISH_REQUEST_FILTERS))]
 
     def ordered(self, images):
         """``latest`` and ``sort`` on what the API returned, then ``limit``."""

@@ -288,6 +288,43 @@ def test_share_filters(emulator, files):
     assert names == ["expiring", "claimed", "active"]
 
 
+def test_every_share_filter(emulator, files):
+    """The reference page's share filters, each alone and with others; e-mails and org names in any case."""
+    first = complete_image(emulator, files.small, name="cumulus-vx", version="5.16.0")
+    second = complete_image(emulator, files.small, name="sonic-vs", version="202405")
+    to_partner = create_share(emulator, first["id"])
+    assert claim(emulator, to_partner["id"]).status_code == 201
+    to_admin = create_share(emulator, first["id"], target_org="air-admin")
+    other = create_share(emulator, second["id"])
+    everyone = {to_partner["id"], to_admin["id"], other["id"]}
+
+    def ids(**params):
+        return {s["id"] for s in list_all(emulator, "images/shares", **params)}
+
+    assert ids(claimed_by=PARTNER_EMAIL) == ids(claimed_by=PARTNER_EMAIL.upper()) == {to_partner["id"]}
+    assert ids(claimed_by="partner") == set()  # an address, not a substring
+    assert ids(claimed_by="") == {to_admin["id"], other["id"]}  # not claimed
+    assert ids(image=first["id"]) == ids(image=first["id"].upper()) == {to_partner["id"], to_admin["id"]}
+    assert ids(image_name="cumulus-vx") == {to_partner["id"], to_admin["id"]}
+    assert ids(image_name="cumulus") == ids(image_name="CUMULUS-VX") == set()  # exact, as the image list's name
+    assert ids(image_version="202405") == {other["id"]}
+    assert ids(image_name="cumulus-vx", image_version="202405") == set()
+    assert ids(source_org_display_name="Demo Org") == ids(source_org_display_name="demo org") == everyone
+    assert ids(source_org_display_name="Partner Org") == set()  # only the caller's own shares are listed
+    assert ids(target_org_display_name="air admin") == {to_admin["id"]}
+    assert ids(target_org="PARTNER-ORG") == {to_partner["id"], other["id"]}
+    assert ids(search="Air Adm") == {to_admin["id"]}
+    assert ids(search="2024") == {other["id"]}
+    assert ids(search="demo org") == everyone
+    assert ids(search="partner-org") == set()  # search covers names, versions and display names only
+    ordered = list_all(emulator, "images/shares", ordering="target_org_display_name,-image_name")
+    assert [s["id"] for s in ordered] == [to_admin["id"], other["id"], to_partner["id"]]
+    assert [s["id"] for s in list_all(emulator, "images/shares", ordering="-claimed_by")][0] == to_partner["id"]
+    for params, field in (({"image": "not-a-uuid"}, "image"), ({"state": "active"}, "state"),
+                          ({"ordering": "image"}, "ordering"), ({"ordering": "-secret"}, "ordering")):
+        assert_error(emulator.api("GET", "images/shares", params=params), 400, field)
+
+
 def test_share_expiry(emulator, files):
     image = complete_image(emulator, files.small)
     share = create_share(emulator, image["id"])

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import organizations, publishing
+from . import history, organizations, publishing
 from . import validation as v
 from .faults import FaultError, FaultRegistry
 from .service import Service
@@ -36,11 +36,9 @@ IMAGE_ORDERING = ("name", "version", "created", "modified", "creator", "cpu_arch
                   "provider", "published", "publicly_published", "size", "upload_status", "last_uploaded_at",
                   "emulation_version", "mountpoint")
 IMAGE_SEARCH = ("name", "version")
-SHARE_FILTERS = {
-    "claimed_by": None, "image": None, "image_name": None, "image_version": None,
-    "source_org_display_name": None, "target_org": None, "target_org_display_name": None,
-    "state": ("ACTIVE", "CLAIMED", "EXPIRED"),
-}
+SHARE_FILTERS = {"image_name": None, "image_version": None, "state": ("ACTIVE", "CLAIMED", "EXPIRED")}
+# E-mail addresses and org names match whatever their case (as the publish access records' filters do).
+SHARE_CASELESS_FILTERS = ("claimed_by", "source_org_display_name", "target_org", "target_org_display_name")
 SHARE_ORDERING = ("created", "modified", "expires_at", "image_name", "image_version", "state", "target_org",
                   "target_org_display_name", "source_org_display_name", "claimed_by")
 SHARE_SEARCH = ("image_name", "image_version", "target_org_display_name", "source_org_display_name")
@@ -317,7 +315,18 @@ def create_app(settings) -> FastAPI:
         def derived(share, name):
             return service.share_state(share) if name == "state" else share.get(name)
 
-        items = _filter(service.list_shares(who), params, SHARE_FILTERS, (), derived)
+        items = service.list_shares(who)
+        if "image" in params:
+            try:
+                wanted = v.uuid_string(params["image"])
+            except v.FieldError as exc:
+                raise invalid({"image": [str(exc)]}) from None
+            items = [s for s in items if s["image"] == wanted]
+        items = _filter(items, params, SHARE_FILTERS, (), derived)
+        for name in SHARE_CASELESS_FILTERS:
+            if name in params:
+                wanted = params[name].casefold()
+                items = [s for s in items if (s.get(name) or "").casefold() == wanted]
         items = _order(_search(items, params, SHARE_SEARCH, derived), params, SHARE_ORDERING, derived)
         return _page(request, [service.share_json(s) for s in items])
 
@@ -369,6 +378,7 @@ def create_app(settings) -> FastAPI:
         return service.image_json(service.clear_upload(image_id, who), who)
 
     app.include_router(api)
+    app.include_router(history.router(service.history, principal))
     app.include_router(publishing.router(service.publishing, principal))
     app.include_router(organizations.router(organizations.Organizations(settings, store, clock), principal))
     # OS image manifests and their catalogue (manifests.py, which builds on the list helpers above).

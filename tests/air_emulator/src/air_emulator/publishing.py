@@ -188,6 +188,14 @@ class Publishing:
         doc["modified"] = self.clock.now()
         return doc
 
+    def _log(self, image: dict, actor, text: str) -> None:
+        """A publishing entry in the image's history (history.py); ``actor`` None = the pipeline."""
+        self.service.history.record(image, actor, text, "publishing")
+
+    def _requested(self, image: dict, principal, what: str, record: dict) -> None:
+        self._log(image, principal, f"{what} requested: publish access record {record['id']} is {record['status']}. "
+                                    f"Justification: {record['justification']}")
+
     def _schedule(self, image: dict, action: str) -> None:
         self.store.schedule(image["id"], action, self.clock.now() + self.settings.transition_delay)
 
@@ -218,11 +226,14 @@ class Publishing:
             effective = [] if public else self._effective_allow_list(image, allowed)
             image.update(name=name, version=version)
             now = self.clock.now()
-            self._new_record(image, principal, "publish", "APPROVED_PENDING_IMAGE_PUBLISH",
-                             prefer_public=public, publicly_published=public, _allowed_orgs=effective,
-                             justification=data.get("justification") or "", now=now, reviewed_at=now)
+            record = self._new_record(image, principal, "publish", "APPROVED_PENDING_IMAGE_PUBLISH",
+                                      prefer_public=public, publicly_published=public, _allowed_orgs=effective,
+                                      justification=data.get("justification") or "", now=now, reviewed_at=now)
             image.update(upload_status="PUBLISHING", _publish={"public": public, "allowed": effective})
             self.store.put_image(self._touch(image))
+            self._log(image, principal, f"Publish started as {image['name']!r} version {image['version']!r} "
+                                        f"({_visibility(public, effective)}): publish access record {record['id']} "
+                                        "is APPROVED_PENDING_IMAGE_PUBLISH.")
             self._schedule(image, "publish")
         return image
 
@@ -239,6 +250,7 @@ class Publishing:
             image.update(name=name, version=version, upload_status="UNPUBLISHING")
             self.store.put_image(self._touch(image))
             self._schedule(image, "unpublish")
+            self._log(image, principal, "Unpublish started: the image leaves the catalog.")
         return image
 
     # ----------------------------------------------------------------- requests
@@ -254,11 +266,14 @@ class Publishing:
                 raise invalid(detail="Image is already published; use request-public or request-allowlist-change "
                                      "to change its visibility.")
             name, version = self._checked_name(image, data, catalog=True)
-            self._new_record(image, principal, "publish", "PENDING", rename=_rename(image, name, version),
-                             prefer_public=data.get("prefer_public", True), justification=data["justification"],
-                             allowed_orgs_request_text=data.get("allowed_orgs_request_text", ""))
+            record = self._new_record(image, principal, "publish", "PENDING", rename=_rename(image, name, version),
+                                      prefer_public=data.get("prefer_public", True),
+                                      justification=data["justification"],
+                                      allowed_orgs_request_text=data.get("allowed_orgs_request_text", ""))
             image["upload_status"] = "PENDING_PUBLISH"
             self.store.put_image(self._touch(image))
+            visibility = "public" if record["prefer_public"] else "restricted"
+            self._requested(image, principal, f"Publication ({visibility})", record)
         return image
 
     def request_unpublish(self, image_id: str, body, principal) -> dict:
@@ -271,11 +286,12 @@ class Publishing:
             if not image["published"]:
                 raise invalid(detail="Image is not published.")
             name, version = self._checked_name(image, data, catalog=False)
-            self._new_record(image, principal, "unpublish", "PENDING_UNPUBLISH",
-                             rename=_rename(image, name, version),
-                             prefer_public=image["publicly_published"], justification=data["justification"])
+            record = self._new_record(image, principal, "unpublish", "PENDING_UNPUBLISH",
+                                      rename=_rename(image, name, version),
+                                      prefer_public=image["publicly_published"], justification=data["justification"])
             image["upload_status"] = "PENDING_UNPUBLISH"
             self.store.put_image(self._touch(image))
+            self._requested(image, principal, "Unpublication", record)
         return image
 
     def request_public(self, image_id: str, body, principal) -> dict:
@@ -294,9 +310,11 @@ class Publishing:
                 raise invalid({"prefer_public": ["The image is already restricted; use request-allowlist-change "
                                                  "to change which organizations see it."]})
             kind, status = ("elevation", "PENDING_ELEVATION") if public else ("restriction", "PENDING_RESTRICTION")
-            self._new_record(image, principal, kind, status, prefer_public=public,
-                             justification=data["justification"])
+            record = self._new_record(image, principal, kind, status, prefer_public=public,
+                                      justification=data["justification"])
             self.store.put_image(self._touch(image))
+            self._requested(image, principal, "Visibility change to %s" % ("public" if public else "restricted"),
+                            record)
         return image
 
     def request_allowlist_change(self, image_id: str, body, principal) -> dict:
@@ -309,10 +327,11 @@ class Publishing:
             if not image["published"] or image["publicly_published"]:
                 raise invalid(detail="Only published restricted images have an allow-list; use request-public "
                                      "with prefer_public false to restrict a public image.")
-            self._new_record(image, principal, "allowlist", "PENDING_ALLOWLIST", prefer_public=False,
-                             justification=data["justification"],
-                             allowed_orgs_request_text=data["allowed_orgs_request_text"])
+            record = self._new_record(image, principal, "allowlist", "PENDING_ALLOWLIST", prefer_public=False,
+                                      justification=data["justification"],
+                                      allowed_orgs_request_text=data["allowed_orgs_request_text"])
             self.store.put_image(self._touch(image))
+            self._requested(image, principal, "Allow-list change", record)
         return image
 
     def cancel(self, image_id: str, body, principal) -> dict:
@@ -328,10 +347,12 @@ class Publishing:
                 raise ApiError(400, "Nothing to cancel: the image has no pending publish access record.",
                                type="VALIDATION", upload_status=image["upload_status"],
                                publish_access_record_id=record["id"] if record else None)
+            was = record["status"]
             record.update(status="CANCELLED", requested_at=None)
             self.store.put_par(self._touch(record))
             _settle(image)
             self.store.put_image(self._touch(image))
+            self._log(image, principal, f"Publish access record {record['id']} ({was}) cancelled.")
         return image
 
     # ------------------------------------------------------------------ records
@@ -369,6 +390,7 @@ class Publishing:
         with self.store.tx():
             record, image = self._reviewable(record_id, principal, "approve")
             data = v.clean(body, schema)
+            was = record["status"]
             if record["_kind"] == "unpublish":
                 self._approve_unpublish(record, image, data, principal)
             else:
@@ -382,6 +404,10 @@ class Publishing:
                     image.update(publicly_published=public, _allowed_orgs=effective, _live_par=record["id"])
             self.store.put_par(record)
             self.store.put_image(self._touch(image))
+            outcome = "" if record["_kind"] == "unpublish" else \
+                f" ({_visibility(record['publicly_published'], record['_allowed_orgs'])})"
+            self._log(image, principal, f"Publish access record {record['id']} ({was}) approved{outcome}; it is "
+                                        f"{record['status']}.")
         return record
 
     @staticmethod
@@ -419,11 +445,14 @@ class Publishing:
         with self.store.tx():
             record, image = self._reviewable(record_id, principal, "deny")
             data = v.clean(body, {"denial_reason": v.string(0, 2048)})
+            was = record["status"]
             self._reviewed(record, principal, "DENIED")
             record["denial_reason"] = data.get("denial_reason", "")
             self.store.put_par(record)
             _settle(image)
             self.store.put_image(self._touch(image))
+            self._log(image, principal, f"Publish access record {record['id']} ({was}) denied: "
+                                        f"{record['denial_reason'] or 'no reason given'}.")
         return record
 
     def set_visibility(self, record_id: str, body, principal) -> dict:
@@ -449,6 +478,8 @@ class Publishing:
             self.store.put_par(self._touch(record))
             image.update(publicly_published=public, _allowed_orgs=effective)
             self.store.put_image(self._touch(image))
+            self._log(image, principal, f"Visibility set to {_visibility(public, effective)} by a reviewer "
+                                        f"(publish access record {record['id']}).")
         return record
 
     # ---------------------------------------------------- background transitions
@@ -467,6 +498,8 @@ class Publishing:
                 self.store.put_par(self._touch(record))
                 image["_live_par"] = record["id"]
             self.store.put_image(self._touch(image))
+            self._log(image, None, f"Published ({_visibility(publish['public'], publish['allowed'])})"
+                                   + (f"; publish access record {record['id']} is APPROVED." if record else "."))
 
     def finish_unpublish(self, image_id: str) -> None:
         """End of ``UNPUBLISHING``: the live record and an approved unpublish request become ``REMOVED``."""
@@ -474,14 +507,24 @@ class Publishing:
             image = self.store.get_image(image_id)
             if image is None or image["upload_status"] != "UNPUBLISHING":
                 return
-            for record_id in {image.get("_live_par"), image.get("publish_access_record_id")} - {None}:
+            removed = []
+            for record_id in sorted({image.get("_live_par"), image.get("publish_access_record_id")} - {None}):
                 record = self.store.get_par(record_id)
                 if record is not None and record["status"] == "APPROVED":
                     record["status"] = "REMOVED"
                     self.store.put_par(self._touch(record))
+                    removed.append(record_id)
             image.update(upload_status="COMPLETE", published=False, publicly_published=False,
                          publish_access_record_id=None, _allowed_orgs=[], _live_par=None)
             self.store.put_image(self._touch(image))
+            self._log(image, None, "Unpublished: the image left the catalog"
+                                   + (f"; publish access record {', '.join(removed)} REMOVED." if removed else "."))
+
+
+def _visibility(public: bool, allowed: list) -> str:
+    if public:
+        return "public"
+    return f"restricted to {len(allowed)} organization{'s' if len(allowed) != 1 else ''}"
 
 
 def _clean_request(body, schema: dict, required: tuple) -> dict:

@@ -15,6 +15,7 @@ import uuid
 
 from . import validation as v
 from .config import MAX_PARTS, MAX_UPLOAD_SIZE, MIN_CHUNK_SIZE
+from .history import History
 from .publishing import Publishing
 from .storage import StorageError
 from .validation import ApiError, FieldError, forbidden, invalid, not_found
@@ -87,6 +88,7 @@ class Service:
         self.clock = clock
         self._stop = threading.Event()
         self._worker = None
+        self.history = History(self)
         self.publishing = Publishing(self)
 
     # ------------------------------------------------------------------ helpers
@@ -185,6 +187,8 @@ class Service:
                 last_uploaded_at=None, size=0, hash="", _org=principal.org.name, _allowed_orgs=[],
             )
             self.store.put_image(image)
+            self.history.record(image, principal, f"Image {image['name']!r} version {image['version']!r} created.",
+                                "image")
         return image
 
     def update_image(self, image_id: str, body, principal) -> dict:
@@ -199,8 +203,12 @@ class Service:
                 if image["published"] and self._catalog_taken(name, version, image["id"]):
                     raise invalid({"non_field_errors": ["A published image with this name and version exists."]})
             if data:
+                changed = sorted(name for name, value in data.items() if image.get(name) != value)
+                before = (image["name"], image["version"])
                 image.update(data)
                 self.store.put_image(self._touch(image))
+                if changed:
+                    self.history.record(image, principal, _update_text(changed, before, image), "image")
         return image
 
     def delete_image(self, image_id: str, principal) -> None:
@@ -271,6 +279,8 @@ class Service:
             })
             image.update(upload_status="UPLOADING", _upload_id=upload_id)
             self.store.put_image(self._touch(image))
+            self.history.record(image, principal, f"Upload started: {size} bytes in {count} part"
+                                f"{'s' if count != 1 else ''}, declared sha256 {data['hash'].lower()}.", "upload")
             urls = [{"part_number": n, "url": self.storage.part_url(key, upload_id, n)} for n in range(1, count + 1)]
         return {"upload_id": upload_id, "part_urls": urls, "chunk_size": chunk}
 
@@ -291,6 +301,8 @@ class Service:
                          _declared={"hash": upload["hash"], "size": upload["size"]})
             self.store.put_image(self._touch(image))
             self.store.schedule(image["id"], "validate", self.clock.now() + self.settings.validation_delay)
+            self.history.record(image, principal, f"Upload completed with {len(data['parts'])} part"
+                                f"{'s' if len(data['parts']) != 1 else ''}; the file is being validated.", "upload")
         return image
 
     def _drop_upload(self, image: dict) -> None:
@@ -307,6 +319,7 @@ class Service:
                 raise _state_error(image, "abort the upload", "Only an UPLOADING image has an upload to abort.")
             self._drop_upload(image)
             self.store.put_image(self._touch(image))
+            self.history.record(image, principal, "Upload aborted; the parts received were discarded.", "upload")
 
     def clear_upload(self, image_id: str, principal) -> dict:
         with self.store.tx():
@@ -321,8 +334,11 @@ class Service:
             if image.get("_in_use"):
                 raise ApiError(400, f"Cannot clear the upload of an image in use by {_in_use_text(image)}.",
                                type="VALIDATION", protected_instances=list(image["_in_use"]))
+            cleared = f"sha256 {image['hash']}, {image['size']} bytes"
             self._drop_object(image)
             self.store.put_image(self._touch(image))
+            self.history.record(image, principal, f"Uploaded file cleared ({cleared}); the image is READY.",
+                                "upload")
         return image
 
     def _drop_object(self, image: dict) -> None:
@@ -380,6 +396,8 @@ class Service:
                 "state": "ACTIVE", "expires_at": expires, "_org": principal.org.name,
             }
             self.store.put_share(share)
+            self.history.record(image, principal, f"Shared with {target.display_name} ({target.name}) as share "
+                                f"{share['id']}, expires {v.iso(expires)}.", "sharing")
         return share
 
     def delete_share(self, share_id: str, principal) -> None:
@@ -388,6 +406,10 @@ class Service:
             if share["state"] == "CLAIMED":
                 raise invalid(detail="A claimed image share cannot be deleted.")
             self.store.delete_share(share["id"])
+            image = self.store.get_image(share["image"])
+            if image is not None:
+                self.history.record(image, principal, f"Share {share['id']} with {share['target_org_display_name']} "
+                                    f"({share['target_org']}) revoked.", "sharing")
 
     def claim(self, body, principal) -> dict:
         if not (principal.can("image_claiming") or principal.can("image_write")):
@@ -426,6 +448,11 @@ class Service:
             share.update(state="CLAIMED", claimed_by=principal.email, modified=now)
             self.store.put_share(share)
             self.store.schedule(copy["id"], "copy", now + self.settings.transition_delay)
+            self.history.record(source, principal, f"Share {share['id']} claimed by {principal.org.display_name} "
+                                f"({principal.org.name}).", "sharing")
+            self.history.record(copy, principal, f"Image {name!r} version {version!r} created by claiming share "
+                                f"{share['id']} from {share['source_org_display_name']}; copying its file.",
+                                "image", "sharing")
         return copy
 
     # ---------------------------------------------------- background transitions
@@ -466,11 +493,15 @@ class Service:
             if digest.hexdigest() == declared["hash"] and size == declared["size"]:
                 image.update(upload_status="COMPLETE", hash=declared["hash"], size=size,
                              last_uploaded_at=self.clock.now(), _validation_error=None)
+                self.history.record(image, None, f"Validation passed (sha256 {declared['hash']}, {size} bytes); "
+                                    "the image is COMPLETE.", "validation")
             else:
                 reason = (f"size {size} != declared {declared['size']}" if size != declared["size"]
                           else f"sha256 {digest.hexdigest()} != declared {declared['hash']}")
                 self._drop_object(image)
                 image["_validation_error"] = reason
+                self.history.record(image, None, f"Validation failed: {reason}; the file was discarded and the "
+                                    "image is READY again.", "validation", severity="ERROR")
             self.store.put_image(self._touch(image))
 
     # Publishing owns the publish pipeline's end (image and publish access record together).
@@ -489,6 +520,18 @@ class Service:
             image.update(upload_status="COMPLETE", hash=declared["hash"], size=declared["size"],
                          last_uploaded_at=self.clock.now())
             self.store.put_image(self._touch(image))
+            self.history.record(image, None, f"Copy from the image share finished (sha256 {declared['hash']}, "
+                                f"{declared['size']} bytes); the image is COMPLETE.", "sharing")
+
+
+def _update_text(changed: list, before: tuple, image: dict) -> str:
+    """An update's history text: the fields that changed (never a value: default_password is one), and a
+    rename as from -> to."""
+    text = f"Updated {', '.join(changed)}."
+    if before != (image["name"], image["version"]):
+        text += (f" Renamed from {before[0]!r} version {before[1]!r} to {image['name']!r} version "
+                 f"{image['version']!r}.")
+    return text
 
 
 def _in_use_text(image: dict) -> str:

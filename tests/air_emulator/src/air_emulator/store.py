@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS publish_access_records (
 CREATE INDEX IF NOT EXISTS images_by_name ON images (
     json_extract(doc, '$.name'), json_extract(doc, '$.version'), org);
 CREATE INDEX IF NOT EXISTS images_by_age ON images (json_extract(doc, '$.created'), id);
+CREATE TABLE IF NOT EXISTS history (seq INTEGER PRIMARY KEY AUTOINCREMENT, image_id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS history_by_image ON history (image_id, seq);
 """
 _FIELD = re.compile(r"^[a-z_]+$")
 
@@ -188,6 +190,7 @@ class Store:
             self._db.execute("DELETE FROM jobs WHERE image_id = ?", (image_id,))
             self._db.execute("DELETE FROM manifests WHERE image_id = ?", (image_id,))  # its OS image manifest
             self._db.execute("DELETE FROM publish_access_records WHERE image_id = ?", (image_id,))
+            self._db.execute("DELETE FROM history WHERE image_id = ?", (image_id,))  # history.py: goes with it
 
     # -- shares ------------------------------------------------------------------
     def get_share(self, share_id: str):
@@ -313,6 +316,18 @@ class Store:
                 (doc["id"], doc["_org"], doc["image"], json.dumps(doc)),
             )
 
+    # -- image history (history.py), in the order it happened ---------------------
+    def add_history(self, image_id: str, doc: dict) -> None:
+        with self.tx():
+            self._db.execute("INSERT INTO history (image_id, doc) VALUES (?, ?)", (image_id, json.dumps(doc)))
+
+    def history_of(self, image_id: str) -> list[dict]:
+        """An image's entries, oldest first, each with its insertion sequence as ``_seq``."""
+        with self._lock:
+            rows = self._db.execute("SELECT seq, doc FROM history WHERE image_id = ? ORDER BY seq",
+                                    (image_id,)).fetchall()
+        return [dict(json.loads(doc), _seq=seq) for seq, doc in rows]
+
     # -- settings that must survive a restart ------------------------------------
     def meta(self, key: str, default: str | None = None):
         with self._lock:
@@ -325,6 +340,7 @@ class Store:
 
     def reset(self) -> None:
         with self.tx():
-            for table in ("images", "shares", "uploads", "parts", "objects", "jobs", "publish_access_records"):
+            for table in ("images", "shares", "uploads", "parts", "objects", "jobs", "publish_access_records",
+                          "history"):
                 self._db.execute(f"DELETE FROM {table}")
             self._db.execute("DELETE FROM manifests")

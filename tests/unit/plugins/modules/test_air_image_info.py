@@ -120,3 +120,108 @@ def test_a_part_asked_for_that_cannot_be_read_fails(capsys, args, refused):
 def test_a_filter_of_a_part_not_asked_for_is_refused(capsys, args, message):
     result = run_module(AirImageInfoModule, args, capsys, client=StubClient(LISTED))
     assert result["failed"] and message in result["msg"]
+
+
+# ------------------------------------------------------------------ history and share filters
+class _Recorder:
+    """``shares.list`` / ``images.history`` that record what the module asked the API for."""
+
+    def __init__(self, calls, answer):
+        self.calls, self.answer = calls, answer
+
+    def list(self, **filters):
+        self.calls.append(("shares", filters))
+        return []
+
+    def history(self, image_id, max_items=None, **filters):
+        self.calls.append(("history", image_id, max_items, filters))
+        return self.answer
+
+
+ENTRY = {"created": "2026-11-28T10:00:02.000000Z", "actor": "system", "severity": "ERROR", "labels": ["validation"],
+         "description": "Validation failed: size 1 != declared 2", "object_id": LISTED[0].id, "model": "image",
+         "extra": "not in the result"}
+
+
+def run_recorded(capsys, args, images=None):
+    from ansible_collections.nvidia.air.plugins.module_utils._models import HistoryEntry
+
+    client, calls = StubClient(LISTED if images is None else images), []
+    recorder = _Recorder(calls, [HistoryEntry(ENTRY)])
+    client.shares = recorder
+    client.images.history = recorder.history
+    return run_module(AirImageInfoModule, args, capsys, client=client), calls
+
+
+def test_every_share_option_is_the_apis_filter(capsys):
+    args = {"shares": True, "share_image": LISTED[0].id, "share_state": "CLAIMED", "share_target_org": "partner-org",
+            "share_target_org_display_name": "Partner Org", "share_source_org_display_name": "Demo Org",
+            "share_claimed_by": "ci@partner.example.com", "share_image_name": "cumulus-vx",
+            "share_image_version": "5.16.0", "share_search": "cumulus", "share_ordering": "-image_name,created"}
+    result, calls = run_recorded(capsys, args)
+    assert not result.get("failed"), result
+    assert calls == [("shares", {
+        "image": LISTED[0].id, "state": "CLAIMED", "target_org": "partner-org", "target_org_display_name": "Partner Org",
+        "source_org_display_name": "Demo Org", "claimed_by": "ci@partner.example.com", "image_name": "cumulus-vx",
+        "image_version": "5.16.0", "search": "cumulus", "ordering": "-image_name,created"})]
+    assert result["shares"] == []
+    # "" is a filter of its own for claimed_by: the shares nobody claimed
+    result, calls = run_recorded(capsys, {"shares": True, "share_claimed_by": ""})
+    assert calls == [("shares", {"claimed_by": ""})]
+
+
+def test_history_of_own_images_only_with_the_apis_filters(capsys):
+    theirs = img("catalog", "1.0", 6, 6, is_owned_by_client=False, published=True)
+    args = {"history": True, "history_severity": "ERROR", "history_actor": "CI@example.com",
+            "history_label": "validation", "history_search": "declared", "history_ordering": "-created",
+            "history_limit": 1}
+    result, calls = run_recorded(capsys, args, images=LISTED[:2] + [theirs])
+    assert not result.get("failed"), result
+    filters = {"severity": "ERROR", "actor": "CI@example.com", "label": "validation", "search": "declared",
+               "ordering": "-created"}
+    assert calls == [("history", LISTED[0].id, 1, filters), ("history", LISTED[1].id, 1, filters)]
+    expected = dict((k, v) for k, v in ENTRY.items() if k != "extra")
+    assert [i["history"] for i in result["images"]] == [[expected], [expected], None]
+    assert list(result["images"][0]["history"][0]) == ["created", "actor", "severity", "labels", "description",
+                                                       "object_id", "model"]
+
+
+def test_without_history_no_history_is_read(capsys):
+    result, calls = run_recorded(capsys, {})
+    assert calls == [] and "history" not in result["images"][0]
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"history_label": "publishing"}, "history_label filter(s) the records of history: set history: true"),
+    ({"history_limit": 5}, "history_limit filter(s) the records of history: set history: true"),
+    ({"share_claimed_by": "a@b.c"}, "share_claimed_by filter(s) the records of shares: set shares: true"),
+    ({"history": True, "history_limit": 0}, "history_limit must be at least 1"),
+    ({"history": True, "history_label": "  "}, "history_label is empty; give a value or leave the option out"),
+    ({"history": True, "history_actor": ""}, "history_actor is empty"),
+    ({"shares": True, "share_image_name": ""}, "share_image_name is empty"),
+    ({"history": True, "history_severity": "WARNING"}, "value of history_severity must be one of: INFO, ERROR"),
+    ({"history": True, "history_ordering": "description"}, "value of history_ordering must be one of: created"),
+    ({"shares": True, "share_image": "../x"}, "share_image"),
+])
+def test_odd_history_and_share_options_are_refused_before_any_request(capsys, args, message):
+    result, calls = run_recorded(capsys, args)
+    assert result["failed"] and message in result["msg"], result
+    assert calls == []
+
+
+def test_an_image_deleted_after_the_listing_has_no_history(capsys):
+    from ansible_collections.nvidia.air.plugins.module_utils._errors import AirNotFoundError
+
+    client, asked = StubClient(LISTED[:2]), []
+
+    def history(image_id, max_items=None, **filters):
+        asked.append(image_id)
+        if image_id == LISTED[0].id:
+            raise AirNotFoundError("No Image matches the given query.", status=404, step="history")
+        return []
+
+    client.images.history = history
+    result = run_module(AirImageInfoModule, {"history": True}, capsys, client=client)
+    assert not result.get("failed"), result
+    assert asked == [LISTED[0].id, LISTED[1].id]
+    assert [i["history"] for i in result["images"]] == [None, []]
