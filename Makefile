@@ -182,7 +182,6 @@ test-group-pytest: setup
 	@$(MAKE) test-emulator
 	@$(MAKE) test-conformance
 	@$(MAKE) test-client
-	@$(MAKE) test-emulator-install
 
 test-group-ansible-test: setup
 	@$(MAKE) test-sanity
@@ -191,6 +190,7 @@ test-group-ansible-test: setup
 
 test-group-artifact: setup
 	@$(MAKE) test-demo
+	@$(MAKE) test-emulator-install
 	@$(MAKE) test-awx
 	@$(MAKE) test-ee
 	@$(MAKE) test-galaxy
