@@ -311,7 +311,7 @@ import os
 from ansible_collections.nvidia.air.plugins.module_utils._concurrency import parse_workers
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._files import check_checksum, check_source
-from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image
+from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES, UPLOADED_STATES, Image
 from ansible_collections.nvidia.air.plugins.module_utils._module import AirModule
 from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageUploader
 
@@ -319,6 +319,9 @@ from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageU
 # Set by the action plugin for the module it runs in the background: a progress file of its own to watch, so
 # a progress_file shared by several tasks cannot mislead it.
 WATCHER_PROGRESS_ENV = "NVIDIA_AIR_WATCHER_PROGRESS_FILE"
+# Set by the action plugin for its decision pass (a plain run before any background job): the run ends with
+# "undecided" where it would hash the file, wait or send anything, so a no-op needs no background job.
+DECIDE_ENV = "NVIDIA_AIR_DECIDE_ONLY"
 MIN_PROGRESS_INTERVAL = 0.01  # as the action plugin: more often floods a job's output
 
 
@@ -362,9 +365,15 @@ class AirImageUploadModule(AirModule):
 
     def run(self):
         p = self.params
+        deciding = os.environ.get(DECIDE_ENV) == "1" and not self.check_mode
         image = self.find_image(p["image"], p["name"], p["version"], required=True)  # before a long hash
-        sha256, identity, _source, _seconds = self.uploader.file_sha256(p["src"], p["checksum"])
+        hashed = self.uploader.file_sha256(p["src"], p["checksum"], compute=not deciding)
+        if hashed is None:
+            return self.undecided("the SHA-256 of %s is neither cached nor given" % p["src"])
+        sha256, identity, _source, _seconds = hashed
         self.result.update(sha256=sha256, upload=None)
+        if deciding and image.upload_status in SETTLING_STATES:
+            return self.undecided("image %s is %s" % (image.label, image.upload_status))
         image = self.wait_settled(image, "check its content")
         size = identity["size"]
         if image.has_content(sha256, size):
@@ -372,6 +381,8 @@ class AirImageUploadModule(AirModule):
                 self.uploader.discard_stale_journal(image)
             self.result["image"] = image.to_result()
             return
+        if deciding:
+            return self.undecided("image %s does not hold this file" % image.label)
         self.diff.add("hash", image.hash, sha256)
         self.diff.add("size", image.size, size)
         self.diff.add("upload_status", image.upload_status, "COMPLETE" if p["wait"] else "VALIDATING")
@@ -389,6 +400,10 @@ class AirImageUploadModule(AirModule):
             if self.result["upload"]["adopted"]:
                 self.adopted(image)
         self.result["image"] = image.to_result()
+
+    def undecided(self, reason):
+        """The decision pass ends here: the action plugin runs the module again in the background."""
+        self.result = {"changed": False, "undecided": reason}
 
     def adopted(self, image):
         """Another run uploaded this very file while this one waited: this task changed nothing itself."""
