@@ -87,17 +87,20 @@ options:
     default: fail
   workers:
     description:
-      - Parts uploaded in parallel, a whole number of at least 1 (above 10 a warning is shown), or V(auto).
-      - V(auto) finds the number for your link while it uploads. It starts with 4 parts in parallel, measures the
-        throughput, doubles the number while the throughput keeps rising (then grows it by a quarter while it
-        still rises by 10 %), and goes back to the last number that helped once it stops rising. When the
-        storage asks to slow down (HTTP 429 or 503, C(SlowDown)) it halves the number. It never uses more than
-        16. RV(upload.workers) reports the number it settled on.
-      - Over a WAN one connection rarely fills the link, so more parts in parallel make a long upload faster;
-        on a fast local link 4 is enough. Each worker needs about 2 MiB of memory (its 1 MiB send block,
-        socket buffers and a thread) and one connection.
+      - Parts uploaded in parallel, V(auto) (the default), or a whole number of at least 1 that pins it (above
+        10 a warning is shown).
+      - V(auto) finds the number for your link while it uploads. A file of fewer than 8 parts is sent all at
+        once. Otherwise it starts with 4 parts in parallel, measures the throughput over a second, doubles the
+        number while the throughput keeps rising (then grows it by a quarter while it still rises by 10 %), and
+        stops adding parts once they stop adding throughput. When the storage asks to slow down (HTTP 429 or
+        503, C(SlowDown)) it halves the number and keeps it. It never uses more than 16 (the cap). The parts
+        left are spread over waves of equal size (22 parts go as 11 and 11, not 16 and 6), so the last parts
+        do not leave the link idle. RV(upload.workers) reports the number it settled on.
+      - Over a WAN one connection rarely fills the link, so more parts in parallel make a long upload faster.
+        Each worker needs about 1 MiB of memory (its send block and a thread) and one connection; multiply by
+        your Ansible forks.
     type: raw
-    default: 4
+    default: auto
   part_timeout:
     description:
       - Seconds one attempt at a part may take, end to end (sending and the storage's answer), before it is
@@ -118,7 +121,9 @@ options:
     default: 1800
   poll_interval:
     description:
-      - Seconds between two status checks while waiting.
+      - The longest time between two status checks while waiting. A wait checks every 0.25 s for its first 2 s
+        and every 0.5 s until 30 s, so it sees the end of a short validation at once, then every
+        O(poll_interval) seconds (at most 8 + 56 requests in the first 30 s).
     type: float
     default: 5
   progress_interval:
@@ -154,7 +159,8 @@ options:
     default: true
 notes:
   - Large images. Hashing runs at about 2 GB/s per core; the upload's speed is set by your link and
-    O(workers) (V(auto) finds the number for the link). Presigned part URLs expire (the lifetime is set by Air); a very slow link may need more workers.
+    O(workers) (V(auto), the default, finds the number for the link). Presigned part URLs expire (the lifetime is
+    set by Air); a very slow link may need more workers.
   - Async and AWX. Run long uploads with C(async) and C(poll), or C(poll=0) and M(ansible.builtin.async_status),
     and watch O(progress_file). If the async limit kills the task, the next run resumes the upload. In AWX size
     the job timeout for the whole upload.
@@ -176,15 +182,14 @@ EXAMPLES = r"""
     name: cumulus-vx
     version: 5.16.0
     src: /srv/images/cumulus-vx-5.16.0.qcow2
-    workers: 8
   delegate_to: localhost
 
-- name: Upload over a WAN, as many parts in parallel as the link rewards
+- name: Upload with exactly 8 parts in parallel (the default, auto, finds the number for the link)
   nvidia.air.air_image_upload:
     name: cumulus-vx
     version: 5.16.0
     src: /srv/images/cumulus-vx-5.16.0.qcow2
-    workers: auto
+    workers: 8
 
 - name: Replace the file of an unpublished image
   nvidia.air.air_image_upload:
@@ -333,7 +338,7 @@ class AirImageUploadModule(AirModule):
         src=dict(type="path", required=True),
         checksum=dict(type="str"),
         on_mismatch=dict(type="str", default="fail", choices=["fail", "replace"]),
-        workers=dict(type="raw", default=4),
+        workers=dict(type="raw", default="auto"),
         part_timeout=dict(type="float", default=300.0),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="float", default=1800.0),
