@@ -26,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import shlex
 import time
 import uuid
@@ -301,7 +302,7 @@ class ActionModule(ActionBase):
             # Whole seconds where sleep takes no fractions: the look still ends after about ``wait`` seconds.
             command = ("n=%d; while [ $n -gt 0 ] && kill -0 %d 2>/dev/null; do "
                        "if sleep %s 2>/dev/null; then n=$((n-1)); else sleep 1; n=$((n-%d)); fi; done; "
-                       % (int(wait / WAIT_STEP), int(pid), WAIT_STEP, int(round(1 / WAIT_STEP))))
+                       % (int(math.ceil(wait / WAIT_STEP)), int(pid), WAIT_STEP, int(round(1 / WAIT_STEP))))
         command += "cat %s 2>/dev/null; printf '\\n%s\\n'; cat %s 2>/dev/null" % (
             shlex.quote(progress_file), _SEPARATOR, shlex.quote(results_file))
         if pid:
