@@ -522,8 +522,8 @@ def test_a_no_op_with_the_defaults_decides_without_a_background_job(emulator, qu
 
     # A known checksum decides the same with an empty hash cache; check mode and diff stay exact.
     fresh = dict(env, NVIDIA_AIR_CACHE_DIR=str(tmp_path / "empty-cache"))
-    known = dict(task, **{"nvidia.air.air_image_upload": dict(task["nvidia.air.air_image_upload"],
-                                                               checksum=local.sha256)})
+    known_args = dict(task["nvidia.air.air_image_upload"], checksum=local.sha256)
+    known = dict(task, **{"nvidia.air.air_image_upload": known_args})
     other = write_random_file(str(tmp_path / "other.qcow2"), CHUNK_SIZE + 7)
     predicted = {"name": "Predict another file", "register": "predicted", "check_mode": True, "diff": True,
                  "nvidia.air.air_image_upload": dict(task["nvidia.air.air_image_upload"], src=other.path,
