@@ -10,9 +10,8 @@ Over a WAN one connection rarely fills the link (TCP windows, per-connection
 limits at the storage), so parallel parts are what make an upload fast, and
 how many are needed depends on the link. ``auto`` finds out while uploading:
 
-- it starts with ``AUTO_START`` parts in flight (a file of fewer than
-  ``2 * AUTO_START`` parts: all of them; parts of ``LARGE_PART`` or more:
-  twice as many, measured in half the time, see ``worker_policy``) and
+- it starts with ``AUTO_START`` parts in flight (parts of ``LARGE_PART`` or
+  more: twice as many, measured in half the time, see ``worker_policy``) and
   measures the upload's
   throughput (bytes handed to the network per second) over ``WINDOW`` seconds,
   once the parts it just added have had ``SETTLE`` seconds to get going (a new
@@ -82,17 +81,13 @@ def worker_policy(workers, clock, parts=None, part_size=None):
     """The policy for one batch of ``parts`` part uploads of up to ``part_size`` bytes: ``FixedWorkers`` or
     ``AutoWorkers``.
 
-    ``auto`` sends a handful of parts (fewer than ``2 * AUTO_START``) all at once: so few connections cost
-    nothing anywhere, and the parts would end before its measurements could tell anything. Large parts (Air
-    hands out 100 MB) start with ``2 * AUTO_START`` and are measured in half the time: a new part starts, and
-    fills its socket buffers at memory speed, only every few seconds, so short windows see the link's rate.
+    Large parts (Air hands out 100 MB) start ``2 * AUTO_START`` at once, so a file of a handful of them goes
+    all at once, and are measured in half the time: such a part takes seconds even on a fast link, so a new
+    one starts (and fills its socket buffers at memory speed) only every few seconds, and short windows see the
+    link's rate. Small parts keep the first count and the longer windows.
     """
     if workers != AUTO:
         return FixedWorkers(workers)
-    if parts is not None and parts < 2 * AUTO_START:
-        policy = AutoWorkers(clock, start=max(1, parts))
-        policy.done = True
-        return policy
     if part_size is not None and part_size >= LARGE_PART:
         return AutoWorkers(clock, start=2 * AUTO_START, settle=SETTLE / 2, window=WINDOW / 2)
     return AutoWorkers(clock)

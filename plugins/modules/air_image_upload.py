@@ -89,11 +89,13 @@ options:
     description:
       - Parts uploaded in parallel, V(auto) (the default), or a whole number of at least 1 that pins it (above
         10 a warning is shown).
-      - V(auto) finds the number for your link while it uploads. A file of fewer than 8 parts is sent all at
-        once. Otherwise it starts with 4 parts in parallel, measures the throughput over a second, doubles the
-        number while the throughput keeps rising (then grows it by a quarter while it still rises by 10 %), and
-        stops adding parts once they stop adding throughput. When the storage asks to slow down (HTTP 429 or
-        503, C(SlowDown)) it halves the number and keeps it. It never uses more than 16 (the cap). The parts
+      - V(auto) finds the number for your link while it uploads. It starts with 4 parts in parallel (8 when the
+        parts are 32 MiB or more, as Air's 100 MB parts are, so a file of up to 8 of them goes all at once),
+        measures the throughput over a second (half a second for large parts), doubles the number while the
+        throughput keeps rising (then grows it by a quarter while it still rises by 10 %), and stops adding parts
+        once they stop adding throughput. When the storage asks to slow down (HTTP 429 or 503, C(SlowDown)), or
+        a part runs out of O(part_timeout), it halves the number and keeps it. It never uses more than 16 (the
+        cap). The parts
         left are spread over waves of equal size (22 parts go as 11 and 11, not 16 and 6), so the last parts
         do not leave the link idle. RV(upload.workers) reports the number it settled on.
       - Over a WAN one connection rarely fills the link, so more parts in parallel make a long upload faster.

@@ -127,11 +127,13 @@ def test_balanced_spreads_the_parts_left_over_equal_waves(room, left, expected):
     assert balanced(room, left) == expected
 
 
-def test_a_handful_of_parts_goes_all_at_once():
-    policy = worker_policy("auto", clock=lambda: 0.0, parts=2 * AUTO_START - 1)
-    assert policy.limit == policy.room == 2 * AUTO_START - 1 and policy.done
-    assert worker_policy("auto", clock=lambda: 0.0, parts=2 * AUTO_START).limit == AUTO_START
-    assert worker_policy(3, clock=lambda: 0.0, parts=2).limit == 3  # a number pins it
+def test_a_handful_of_large_parts_goes_all_at_once():
+    # 7 of Air's 100 MB parts: all in flight from the start (nothing to wait for), and nothing to decide.
+    link = Parts(25e6, 400e6, count=7, size=100e6)
+    policy = worker_policy("auto", clock=lambda: link.now, parts=7, part_size=100_000_000)
+    link.send(policy)
+    assert link.peak == 7 and len(policy.history) == 1
+    assert worker_policy(3, clock=lambda: 0.0, parts=7, part_size=100_000_000).limit == 3  # a number pins it
 
 
 def test_auto_fills_a_link_to_the_last_part_of_a_2_gib_file():
