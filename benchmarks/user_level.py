@@ -3,27 +3,31 @@
 Everything runs against emulators this script starts (loopback, temporary data
 dirs), one per network setting:
 
-  wan25     --storage-connection-rate 25 --storage-link-rate 400 --storage-latency 30
-  wan100    --storage-connection-rate 100 --storage-link-rate 1000
-  loopback  (no model)
+  wan12     --storage-connection-rate 12 --storage-link-rate 100 --storage-latency 40   (2 GiB file)
+  wan25     --storage-connection-rate 25 --storage-link-rate 400 --storage-latency 30   (1 GiB)
+  wan100    --storage-connection-rate 100 --storage-link-rate 1000                       (1 GiB)
+  loopback  (no model)                                                                   (512 MiB)
 
 and measures, each run a fresh process (ansible-playbook, or python for the SDK):
 
-  upload    1 GiB (--size-mib) into a READY image, per setting: the module with its defaults (workers 4,
-            progress lines every 10 s: the action plugin runs it in the background), with workers auto, 4
-            and 8; the SDK's image.upload(filepath=...) (max_workers 1, its default), max_workers 4 and 8;
-            and a one-task ping playbook (the cost of ansible-playbook itself). Rounds are interleaved (every
-            variant of every setting once per round), --runs rounds; medians.
+  upload    a file into a READY image, per setting (--variants): the module with its defaults (workers auto,
+            progress lines every 10 s: the action plugin runs it in the background), with workers 4 and 8;
+            the SDK's image.upload(filepath=...) (max_workers 1, its default), max_workers 4 and 8; and a
+            one-task ping playbook (the cost of ansible-playbook itself). Rounds are interleaved (every variant
+            of every setting once per round), --runs rounds; medians.
   resume    the module (defaults) killed with SIGKILL once its progress file says 50 %, then run again:
             the bytes the second run sends (the SDK has no resume: it sends everything again).
-  rss       peak RSS (VmHWM) of the module process in an 8-worker upload of 1 GiB and of 10 GiB.
+  rss       peak RSS (VmHWM) of the module process in an upload at auto's cap (16 workers) of 1 GiB and 10 GiB.
   noop      the module's no-op decision on that 10 GiB file (hash cache warm; with its defaults, and with
             progress_interval 0, which runs it as a plain module) and an image_release re-run that changes
             nothing, as seconds beyond the ping playbook.
+  fleet     image_release on 20 inventory hosts (local connections, forks 10, one emulator), each its own
+            image of a 256 MiB file: the first run and its no-op re-run, whole ansible-playbook processes.
   list      air_image_info over 5,000 images vs the SDK's list(), whole processes.
 
-    .venv/bin/python benchmarks/user_level.py [--runs 3] [--size-mib 1024] [--big-gib 10] [--images 5000]
-                                              [--only upload,resume,rss,noop,list] [--json]
+    .venv/bin/python benchmarks/user_level.py [--runs 3] [--size-mib N] [--big-gib 10] [--images 5000]
+        [--settings wan12,wan25,wan100,loopback] [--variants 'module defaults,sdk default,sdk 8']
+        [--fleet-hosts 20] [--fleet-forks 10] [--fleet-mib 256] [--only upload,resume,rss,noop,fleet,list] [--json]
 
 Progress goes to stderr; the table (or --json) to stdout.
 """
@@ -52,18 +56,25 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "air_emulator", "src"))
 from air_emulator.testing import DEMO_TOKEN, Emulator  # noqa: E402
 
+sys.path.insert(0, os.path.join(REPO, "collections"))
+from ansible_collections.nvidia.air.plugins.module_utils._concurrency import AUTO_CAP  # noqa: E402
+
 PYTHON = sys.executable
 BIN = os.path.dirname(PYTHON)
 CHUNK = 100_000_000
 SETTINGS = {
+    "wan12": {"args": ["--storage-connection-rate", "12", "--storage-link-rate", "100", "--storage-latency", "40"],
+              "link_mb_per_s": 100, "label": "12 MB/s per connection, 100 MB/s link, 40 ms"},
     "wan25": {"args": ["--storage-connection-rate", "25", "--storage-link-rate", "400", "--storage-latency", "30"],
               "link_mb_per_s": 400, "label": "25 MB/s per connection, 400 MB/s link, 30 ms"},
     "wan100": {"args": ["--storage-connection-rate", "100", "--storage-link-rate", "1000"],
                "link_mb_per_s": 1000, "label": "100 MB/s per connection, 1,000 MB/s link"},
     "loopback": {"args": [], "link_mb_per_s": None, "label": "loopback (no model)"},
 }
-MODULE_VARIANTS = {"module defaults": None, "module auto": "auto", "module 4": 4, "module 8": 8}
+MODULE_VARIANTS = {"module defaults": None, "module 4": 4, "module 8": 8}  # defaults: workers auto
 SDK_VARIANTS = {"sdk default": None, "sdk 4": 4, "sdk 8": 8}
+# File size per setting (MiB) unless --size-mib names one for all: 2 GiB is 22 of Air's 100 MB parts.
+DEFAULT_SIZES = {"wan12": 2048, "wan25": 1024, "wan100": 1024, "loopback": 512}
 CALLBACK = '''
 import json, os
 from ansible.plugins.callback import CallbackBase
@@ -123,10 +134,10 @@ class Workspace:
             handle.write(SDK_SCRIPT)
         self.result_file = os.path.join(root, "result.json")
 
-    def playbook(self, name: str, tasks: list) -> str:
+    def playbook(self, name: str, tasks: list, hosts: str = "localhost") -> str:
         path = os.path.join(self.root, f"{name}.yml")
         with open(path, "w") as handle:
-            json.dump([{"hosts": "localhost", "gather_facts": False, "tasks": tasks}], handle)
+            json.dump([{"hosts": hosts, "gather_facts": False, "tasks": tasks}], handle)
         return path
 
     def env(self, url: str, cache_dir: str, keep_result: bool = True) -> dict:
@@ -139,11 +150,14 @@ class Workspace:
         return env
 
     def run_playbook(self, playbook: str, url: str, cache_dir: str, extra: dict | None = None,
-                     on_start=None, keep_result: bool = True) -> tuple[float, dict | None]:
+                     on_start=None, keep_result: bool = True, inventory: str | None = None,
+                     forks: int | None = None) -> tuple[float, dict | None]:
         """Wall seconds of one ansible-playbook process and the 'bench' task's result."""
         if os.path.exists(self.result_file):
             os.unlink(self.result_file)
-        command = [os.path.join(BIN, "ansible-playbook"), "-i", self.inventory, playbook]
+        command = [os.path.join(BIN, "ansible-playbook"), "-i", inventory or self.inventory, playbook]
+        if forks:
+            command += ["--forks", str(forks)]
         if extra:
             command += ["-e", json.dumps(extra)]
         started = time.perf_counter()
@@ -273,11 +287,12 @@ class RssSampler:
 
 
 # ----------------------------------------------------------------- the measurements
-def measure_uploads(ws: Workspace, emulators: dict, apis: dict, path: str, sha: str, size: int, runs: int,
+def measure_uploads(ws: Workspace, emulators: dict, apis: dict, files: dict, runs: int, variants: list,
                     results: dict) -> None:
+    """``files``: setting -> (path, sha256, size)."""
     ping = ws.playbook("ping", [{"name": "bench", "ansible.builtin.ping": {}}])
-    samples = {s: {v: [] for v in list(MODULE_VARIANTS) + list(SDK_VARIANTS)} for s in emulators}
-    details = {s: {v: [] for v in MODULE_VARIANTS} for s in emulators}
+    samples = {s: {v: [] for v in variants} for s in emulators}
+    details = {s: {v: [] for v in variants if v in MODULE_VARIANTS} for s in emulators}
     pings = []
     for round_number in range(1, runs + 1):
         seconds, _result = ws.run_playbook(ping, next(iter(emulators.values())).url,
@@ -286,7 +301,8 @@ def measure_uploads(ws: Workspace, emulators: dict, apis: dict, path: str, sha: 
         log(f"round {round_number}: ping {seconds:.2f} s")
         for setting, emu in emulators.items():
             api = apis[setting]
-            for variant in list(MODULE_VARIANTS) + list(SDK_VARIANTS):
+            path, sha, size = files[setting]
+            for variant in variants:
                 image_id = api.create("bench")
                 if variant in MODULE_VARIANTS:
                     cache = tempfile.mkdtemp(dir=ws.root, prefix="cache-")  # a first run: the hash is computed
@@ -308,6 +324,7 @@ def measure_uploads(ws: Workspace, emulators: dict, apis: dict, path: str, sha: 
     results["ping"] = {"median_s": median(pings), "runs": pings}
     table = {}
     for setting in emulators:
+        size = files[setting][2]
         rows = {}
         for variant, values in samples[setting].items():
             row = {"median_s": median(values), "runs": values, "mb_per_s_wall": size / median(values) / 1e6}
@@ -318,18 +335,24 @@ def measure_uploads(ws: Workspace, emulators: dict, apis: dict, path: str, sha: 
                 row["hash_s"] = median([d["hash_seconds"] for d in details[setting][variant]])
                 row["validation_s"] = median([d["validation_seconds"] for d in details[setting][variant]])
             rows[variant] = row
-        sdk_best = min(("sdk 4", "sdk 8"), key=lambda v: rows[v]["median_s"])
-        auto = rows["module auto"]
         link = SETTINGS[setting]["link_mb_per_s"]
-        table[setting] = {
-            "label": SETTINGS[setting]["label"], "rows": rows,
-            "ratios": {
-                "auto / sdk default": auto["median_s"] / rows["sdk default"]["median_s"],
-                f"auto / sdk best ({sdk_best})": auto["median_s"] / rows[sdk_best]["median_s"],
-                "defaults / sdk default": rows["module defaults"]["median_s"] / rows["sdk default"]["median_s"],
-                "auto transfer / link": auto["upload_mb_per_s"] / link if link else None,
-            },
-        }
+        ratios = {}
+        if "module defaults" in rows:
+            defaults = rows["module defaults"]["median_s"]
+            if link:
+                ratios["defaults: share of the link, whole process"] = size / 1e6 / link / defaults
+                ratios["defaults transfer / link"] = rows["module defaults"]["upload_mb_per_s"] / link
+            for sdk in ("sdk default", "sdk 4", "sdk 8"):
+                if sdk in rows:
+                    ratios[f"defaults / {sdk}"] = defaults / rows[sdk]["median_s"]
+            best = [v for v in ("sdk 4", "sdk 8") if v in rows]
+            if best:
+                sdk_best = min(best, key=lambda v: rows[v]["median_s"])
+                ratios[f"defaults / sdk best ({sdk_best})"] = defaults / rows[sdk_best]["median_s"]
+            if "sdk default" in rows:
+                ratios["(defaults - ping) / sdk default"] = \
+                    (defaults - results["ping"]["median_s"]) / rows["sdk default"]["median_s"]
+        table[setting] = {"label": SETTINGS[setting]["label"], "size": size, "rows": rows, "ratios": ratios}
     results["upload"] = table
 
 
@@ -381,14 +404,15 @@ def measure_big(ws: Workspace, emu: Emulator, api: Api, small_path: str, big_gib
     cache = tempfile.mkdtemp(dir=ws.root, prefix="cache-big-")
     progress_file = os.path.join(ws.root, "rss-progress.json")
     rss = {}
-    targets = ([("1 GiB", small_path)] if do_rss else []) + [(f"{big_gib} GiB", big)]
+    targets = ([("1 GiB", small_path)] if do_rss and small_path else []) + [(f"{big_gib} GiB", big)]
     big_image = None
     for label, path in targets:
         image_id = api.create("rss")
         if os.path.exists(progress_file):
             os.unlink(progress_file)
         sampler = RssSampler(progress_file)
-        playbook = ws.playbook("rss", upload_task(path, image_id, 8, progress_file=progress_file))
+        # At auto's cap: the most parts it ever has in flight.
+        playbook = ws.playbook("rss", upload_task(path, image_id, AUTO_CAP, progress_file=progress_file))
         seconds, result = ws.run_playbook(playbook, emu.url, cache)
         rss[label] = {"peak_rss_mib": round(sampler.stop(), 1), "seconds": seconds,
                       "mb_per_s": result["upload"]["mb_per_s"]}
@@ -431,6 +455,45 @@ def measure_big(ws: Workspace, emu: Emulator, api: Api, small_path: str, big_gib
     shutil.rmtree(cache)
 
 
+def measure_fleet(ws: Workspace, emu: Emulator, api: Api, hosts: int, forks: int, size_mib: int, runs: int,
+                  results: dict) -> None:
+    """image_release on ``hosts`` inventory hosts (local connections), ``forks`` at a time: a first run (create,
+    upload, validate) and its no-op re-run, each a whole ansible-playbook process; ``runs`` rounds."""
+    path = os.path.join(ws.root, "fleet.img")
+    make_file(path, size_mib << 20)
+    inventory = os.path.join(ws.root, "fleet.ini")
+    with open(inventory, "w") as handle:
+        for number in range(1, hosts + 1):
+            handle.write(f"fleet-{number:02d} ansible_connection=local ansible_python_interpreter={PYTHON}\n")
+    ping = ws.playbook("fleet-ping", [{"name": "bench", "ansible.builtin.ping": {}}], hosts="all")
+    role = ws.playbook("fleet", [{"name": "bench", "ansible.builtin.include_role": {"name": "nvidia.air.image_release"},
+                                  "vars": {"image_release_name": "fleet-{{ inventory_hostname }}-{{ fleet_round }}",
+                                           "image_release_version": "1.0", "image_release_file": path,
+                                           "image_release_default_username": "u",
+                                           "image_release_default_password": "p"}}], hosts="all")
+    pings, firsts, noops = [], [], []
+    for round_number in range(1, runs + 1):
+        cache = tempfile.mkdtemp(dir=ws.root, prefix="cache-fleet-")  # a first run hashes
+        extra = {"fleet_round": round_number}
+        pings.append(ws.run_playbook(ping, emu.url, cache, keep_result=False, inventory=inventory, forks=forks)[0])
+        firsts.append(ws.run_playbook(role, emu.url, cache, extra=extra, keep_result=False, inventory=inventory,
+                                      forks=forks)[0])
+        noops.append(ws.run_playbook(role, emu.url, cache, extra=extra, keep_result=False, inventory=inventory,
+                                     forks=forks)[0])
+        log(f"fleet round {round_number}: ping {pings[-1]:.2f} s, first run {firsts[-1]:.2f} s, "
+            f"no-op re-run {noops[-1]:.2f} s")
+        for number in range(1, hosts + 1):
+            for image in api.session.get(api.base, params={"name": f"fleet-fleet-{number:02d}-{round_number}"},
+                                         timeout=60).json()["results"]:
+                api.delete(image["id"])
+        shutil.rmtree(cache)
+    os.unlink(path)
+    results["fleet"] = {"hosts": hosts, "forks": forks, "file_mib": size_mib, "ping_s": median(pings),
+                        "first_s": median(firsts), "noop_s": median(noops),
+                        "noop_over_first": median(noops) / median(firsts),
+                        "runs": {"ping": pings, "first": firsts, "noop": noops}}
+
+
 def measure_list(ws: Workspace, emu: Emulator, api: Api, images: int, runs: int, results: dict) -> None:
     started = time.perf_counter()
     ids = [api.create("list") for _run in range(images)]
@@ -460,6 +523,10 @@ def measure_list(ws: Workspace, emu: Emulator, api: Api, images: int, runs: int,
 
 
 # ----------------------------------------------------------------- report
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
 def versions() -> dict:
     names = ("ansible-core", "nv-air-sdk", "requests", "urllib3")
     found = {}
@@ -478,7 +545,7 @@ def print_report(results: dict) -> None:
     if "ping" in results:
         print(f"\nping playbook (ansible-playbook baseline): median {results['ping']['median_s']:.2f} s")
     for setting, block in results.get("upload", {}).items():
-        print(f"\n{setting}: {block['label']}, {results['size_mib']} MiB")
+        print(f"\n{setting}: {block['label']}, {block['size']} B")
         print(f"  {'variant':<16} {'median s':>9} {'MB/s wall':>10} {'upload MB/s':>12} {'workers':>12}  runs")
         for variant, row in block["rows"].items():
             workers = ",".join(map(str, row.get("workers", []))) or "-"
@@ -487,7 +554,7 @@ def print_report(results: dict) -> None:
             print(f"  {variant:<16} {row['median_s']:>9.2f} {row['mb_per_s_wall']:>10.0f} {upload:>12} {workers:>12}  "
                   f"{runs}")
         print("  " + "; ".join(f"{k} = {v:.2f}" for k, v in block["ratios"].items() if v is not None))
-    for key in ("resume", "rss", "noop", "list"):
+    for key in ("resume", "rss", "noop", "fleet", "list"):
         if key in results:
             print(f"\n{key}: {json.dumps(results[key], default=lambda x: round(x, 3))}")
 
@@ -495,38 +562,53 @@ def print_report(results: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--size-mib", type=int, default=None,
+                        help="file size for every setting (default: wan12 2048, loopback 512, others 1024)")
     parser.add_argument("--big-gib", type=int, default=10)
     parser.add_argument("--images", type=int, default=5000)
-    parser.add_argument("--only", default="upload,resume,rss,noop,list")
+    parser.add_argument("--only", default="upload,resume,rss,noop,fleet,list")
     parser.add_argument("--settings", default=",".join(SETTINGS))
+    parser.add_argument("--variants", default=",".join(list(MODULE_VARIANTS) + list(SDK_VARIANTS)),
+                        help="upload variants, e.g. 'module defaults,sdk default,sdk 8'")
+    parser.add_argument("--fleet-hosts", type=int, default=20)
+    parser.add_argument("--fleet-forks", type=int, default=10)
+    parser.add_argument("--fleet-mib", type=int, default=256)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     results = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "machine": f"{os.cpu_count()} CPUs, {platform.machine()}, kernel {platform.release()}",
-               "python": platform.python_version(), "versions": versions(), "size_mib": args.size_mib,
-               "load_before": os.getloadavg()[0]}
+               "python": platform.python_version(), "versions": versions(), "args": vars(args),
+               "load_before": os.getloadavg()[0], "uptime_before": uptime()}
     root = tempfile.mkdtemp(prefix="nvidia-air-bench-")
     emulators = {}
     try:
         ws = Workspace(root)
-        size = args.size_mib << 20
-        path = os.path.join(root, "image.qcow2")
-        sha = make_file(path, size)
+        settings = args.settings.split(",")
+        made, files = {}, {}
+        for setting in settings:
+            mib = args.size_mib or DEFAULT_SIZES[setting]
+            if mib not in made:
+                path = os.path.join(root, f"image-{mib}.qcow2")
+                made[mib] = (path, make_file(path, mib << 20), mib << 20)
+            files[setting] = made[mib]
         common = ("--chunk-size", str(CHUNK), "--validation-delay", "0")
-        for setting in args.settings.split(","):
+        for setting in settings:
             emulators[setting] = Emulator(*common, *SETTINGS[setting]["args"]).start()
         apis = {s: Api(e) for s, e in emulators.items()}
         loop = "loopback" if "loopback" in emulators else next(iter(emulators))
         if "upload" in parts:
-            measure_uploads(ws, emulators, apis, path, sha, size, args.runs, results)
+            measure_uploads(ws, emulators, apis, files, args.runs, args.variants.split(","), results)
         if "resume" in parts:
             setting = "wan25" if "wan25" in emulators else loop
-            measure_resume(ws, emulators[setting], apis[setting], path, sha, size, results)
+            measure_resume(ws, emulators[setting], apis[setting], *files[setting], results)
         if parts & {"rss", "noop"}:
-            measure_big(ws, emulators[loop], apis[loop], path, args.big_gib, args.runs, results,
+            small = made.get(1024, (None,))[0]
+            measure_big(ws, emulators[loop], apis[loop], small, args.big_gib, args.runs, results,
                         "rss" in parts, "noop" in parts)
+        if "fleet" in parts:
+            measure_fleet(ws, emulators[loop], apis[loop], args.fleet_hosts, args.fleet_forks, args.fleet_mib,
+                          args.runs, results)
         if "list" in parts:
             measure_list(ws, emulators[loop], apis[loop], args.images, args.runs, results)
     finally:
@@ -534,6 +616,7 @@ def main() -> int:
             emu.stop()
         shutil.rmtree(root, ignore_errors=True)
     results["load_after"] = os.getloadavg()[0]
+    results["uptime_after"] = uptime()
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -4,14 +4,18 @@
 
 """Action plugin for nvidia.air.air_image_upload: live progress for uploads that take hours.
 
-The module runs on the target host (``delegate_to`` and ``become`` apply) as
-a background job (Ansible's async wrapper); the controller reads the
-module's progress file with one plain shell command per look and prints one
-line every ``progress_interval`` seconds through Ansible's display, so the
-lines stream in AWX/AAP job output and keep a long job visibly alive. While
-the job is young it looks more often than it prints, so a short upload's task
-ends soon after the module does. When the job ends it prints one summary line
-and returns the module's own result.
+The module runs on the target host (``delegate_to`` and ``become`` apply).
+First as a plain module that only decides: when the image already holds the
+file (its SHA-256 cached or given as ``checksum``), or the task fails before
+anything is sent, that run's result is the task's and no background job is
+started. Otherwise it runs as a background job (Ansible's async wrapper); the
+controller reads the module's progress file with one plain shell command per
+look and prints one line every ``progress_interval`` seconds through Ansible's
+display, so the lines stream in AWX/AAP job output and keep a long job visibly
+alive. Each look waits on the host, up to the next line, for the module's
+process to end, so the task notices the end within a tenth of a second
+whatever the job's age. When the job ends it prints one summary line and
+returns the module's own result.
 
 Check mode, a task with the user's own ``async``/``poll``, and
 ``progress_interval: 0`` run the module as a plain module, as before.
@@ -22,6 +26,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import math
 import shlex
 import time
 import uuid
@@ -39,6 +44,9 @@ MIN_PROGRESS_INTERVAL = 0.01  # more often floods a job's output and keeps a con
 MAX_SECONDS = 10000000  # as the module's other durations: longer cannot be slept and is a typo anyway
 # The module's own environment variable for the progress file the plugin watches (see the module).
 WATCHER_PROGRESS_ENV = "NVIDIA_AIR_WATCHER_PROGRESS_FILE"
+# The module's environment variable for the decision pass: it ends with "undecided" instead of hashing,
+# waiting or uploading (see the module).
+DECIDE_ENV = "NVIDIA_AIR_DECIDE_ONLY"
 # A job that has written neither its job file nor any progress after this long never started (a full or
 # read-only job directory): the task fails instead of waiting for the job time limit.
 JOB_START_GRACE = 60.0
@@ -49,8 +57,12 @@ JOB_TIME_LIMIT = 7 * 24 * 3600
 # still be writing the result at the first one).
 DEAD_POLLS = 2
 DEAD_SECONDS = 1.0
-# Shortest time between two looks at a young job (see ActionModule._watch).
-QUICK_LOOK = 0.25
+# Time between two looks while the module's pid is not known yet, or once its process has ended.
+QUICK_LOOK = 0.1
+# A look waits on the host for the module's process to end, checking every WAIT_STEP seconds, until the next
+# progress line is due but at most LONGEST_LOOK seconds (one shell command never runs for long).
+WAIT_STEP = 0.1
+LONGEST_LOOK = 10.0
 _SEPARATOR = "@@nvidia.air.progress@@"
 _JOB_KEYS = ("ansible_job_id", "started", "finished", "results_file", "erased", "_ansible_suppress_tmpdir_delete")
 
@@ -141,7 +153,14 @@ class ActionModule(ActionBase):
             return merge_hash(result, {"failed": True, "changed": False, "msg": to_text(exc)})
         if self._task.check_mode or self._task.async_val or not interval:
             return merge_hash(result, self._run_plain(args, task_vars))
-        return merge_hash(result, self._run_watched(args, interval, task_vars))
+        label = task_vars.get("inventory_hostname", "")
+        if self._task.delegate_to:
+            label = "%s -> %s" % (label, self._task.delegate_to)
+        decided = self._decide(args, task_vars)
+        if decided is not None:
+            self._summary(label, decided)
+            return merge_hash(result, decided)
+        return merge_hash(result, self._run_watched(args, interval, label, task_vars))
 
     # ------------------------------------------------------------- as a plain module
     def _run_plain(self, args, task_vars):
@@ -152,11 +171,25 @@ class ActionModule(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return outcome
 
+    def _decide(self, args, task_vars):
+        """The module's result when it needs no background job (nothing to send, or a failure), else None.
+
+        A plain run that stops where it would hash the file, wait or send anything: a no-op costs one module
+        run, an upload one short run more than the background job.
+        """
+        self._task.environment.append({DECIDE_ENV: "1"})
+        try:
+            outcome = self._run_plain(args, task_vars)
+        finally:
+            self._task.environment.pop()
+        return None if outcome.get("undecided") else outcome
+
+    def _summary(self, label, outcome):
+        if not self._task.no_log:  # the summary may quote the module's messages
+            display.display("%s [%s]: %s" % (MODULE, label, summary_line(outcome)))
+
     # ------------------------------------------------------- in the background, watched
-    def _run_watched(self, args, interval, task_vars):
-        label = task_vars.get("inventory_hostname", "")
-        if self._task.delegate_to:
-            label = "%s -> %s" % (label, self._task.delegate_to)
+    def _run_watched(self, args, interval, label, task_vars):
         job_dir, temporary = self._job_dir()
         if job_dir is None:
             display.warning("%s [%s]: no writable directory for a background job on the host (async_dir, $TMPDIR); "
@@ -179,8 +212,7 @@ class ActionModule(ActionBase):
             else:
                 self._shell("rm -f %s %s" % (shlex.quote(job["results_file"]), shlex.quote(watch_file)))
             self._remove_tmp_path(self._connection._shell.tmpdir)
-        if not self._task.no_log:  # the summary may quote the module's messages
-            display.display("%s [%s]: %s" % (MODULE, label, summary_line(outcome)))
+        self._summary(label, outcome)
         return outcome
 
     def _job_dir(self):
@@ -217,15 +249,19 @@ class ActionModule(ActionBase):
     def _watch(self, job, progress_file, interval, label):
         """Print a line per interval until the job has finished (None) or its process died (a failure result).
 
-        It looks more often than it prints while the job is young, every tenth of the time the job has run
-        (at least ``QUICK_LOOK`` seconds apart, at most ``interval``): a short upload's task then ends within
-        about a tenth of its duration after the module, not at the next interval, and a long one is looked
-        at once per interval as before.
+        Once the module's progress names its pid, each look waits on the host until that process ends or the
+        next line is due (``_look``): the end is noticed within ``WAIT_STEP`` seconds, whatever the job's age,
+        with one shell command per line (or per ``LONGEST_LOOK``). Before that, and after the process ended
+        while the wrapper writes the result, it looks every ``QUICK_LOOK`` seconds.
         """
         pid, dead_since, dead_polls, last = None, None, 0, None
         started = next_line = time.monotonic()
         while True:
-            snapshot, job_state, alive = self._look(progress_file, job["results_file"], pid)
+            wait = 0.0
+            if pid and not dead_polls:
+                wait = min(max(0.0, next_line - time.monotonic()), LONGEST_LOOK)
+                wait = wait if wait >= WAIT_STEP else 0.0
+            snapshot, job_state, alive = self._look(progress_file, job["results_file"], pid, wait)
             if job_state == "finished":
                 return None
             now = time.monotonic()
@@ -253,11 +289,21 @@ class ActionModule(ActionBase):
                 return interrupted(
                     "the upload was interrupted: its background process (pid %s) ended without a result. Run the "
                     "task again: it resumes the upload from the parts already sent" % pid)
-            time.sleep(min(interval, max(QUICK_LOOK, (now - started) / 10.0)))
+            if not wait:
+                time.sleep(min(interval, QUICK_LOOK))
 
-    def _look(self, progress_file, results_file, pid):
-        """``(progress snapshot or None, job finished, module alive or None)`` with one shell command."""
-        command = "cat %s 2>/dev/null; printf '\\n%s\\n'; cat %s 2>/dev/null" % (
+    def _look(self, progress_file, results_file, pid, wait=0.0):
+        """``(progress snapshot or None, job finished, module alive or None)`` with one shell command.
+
+        With ``pid`` and ``wait`` the command first waits (up to ``wait`` seconds) for that process to end.
+        """
+        command = ""
+        if pid and wait > 0:
+            # Whole seconds where sleep takes no fractions: the look still ends after about ``wait`` seconds.
+            command = ("n=%d; while [ $n -gt 0 ] && kill -0 %d 2>/dev/null; do "
+                       "if sleep %s 2>/dev/null; then n=$((n-1)); else sleep 1; n=$((n-%d)); fi; done; "
+                       % (int(math.ceil(wait / WAIT_STEP)), int(pid), WAIT_STEP, int(round(1 / WAIT_STEP))))
+        command += "cat %s 2>/dev/null; printf '\\n%s\\n'; cat %s 2>/dev/null" % (
             shlex.quote(progress_file), _SEPARATOR, shlex.quote(results_file))
         if pid:
             command += "; printf '\\n%s\\n'; kill -0 %d 2>/dev/null && echo alive" % (_SEPARATOR, int(pid))

@@ -74,7 +74,8 @@ options:
     default: 600
   poll_interval:
     description:
-      - Seconds between two status checks while waiting.
+      - The longest time between two status checks while waiting. A wait checks every 0.25 s for its first 2 s
+        and every 0.5 s until 30 s, so it sees a quick transition at once, then every O(poll_interval) seconds.
     type: float
     default: 5
 """

@@ -21,6 +21,29 @@ from ansible_collections.nvidia.air.plugins.module_utils._errors import (
 from ansible_collections.nvidia.air.plugins.module_utils._models import HistoryEntry, Image
 
 
+# How often a wait looks (``poll_gap``): most transitions and validations end within seconds, and the run should
+# notice at once; a long wait backs off to the caller's poll_interval.
+QUICK_POLL = 0.25  # seconds between reads for the first QUICK_PHASE seconds
+QUICK_PHASE = 2.0
+BRISK_POLL = 0.5  # then until BRISK_PHASE seconds: within half a second of the end, at most 120 reads a minute
+BRISK_PHASE = 30.0
+
+
+def poll_gap(elapsed, poll_interval):
+    """Seconds to the next read of a wait that began ``elapsed`` seconds ago.
+
+    0.25 s for the first 2 s, 0.5 s until 30 s, then ``poll_interval``; never more than ``poll_interval``.
+    A wait therefore makes at most 8 + 56 reads in its first 30 s and 60 / poll_interval a minute after.
+    """
+    if elapsed < QUICK_PHASE:
+        gap = QUICK_POLL
+    elif elapsed < BRISK_PHASE:
+        gap = BRISK_POLL
+    else:
+        gap = poll_interval
+    return min(gap, poll_interval)
+
+
 class ImagesApi:
     def __init__(self, transport):
         self.transport = transport
@@ -104,10 +127,11 @@ class ImagesApi:
                  clock=time.monotonic, sleep=time.sleep, on_poll=None):
         """Poll until ``done(image)``; ``failed(image)`` returns a reason to stop early.
 
-        ``on_poll(image)`` sees every image read (progress displays).
+        ``on_poll(image)`` sees every image read (progress displays). The reads follow ``poll_gap``.
         """
-        deadline = clock() + timeout
-        current, polls = image, 0
+        started = clock()
+        deadline = started + timeout
+        current = image
         while True:
             if done(current):
                 return current
@@ -119,9 +143,7 @@ class ImagesApi:
                     "still %s after %ss" % (current.upload_status, timeout), step=step, image=current.label,
                     image_id=current.id, last_status=current.upload_status,
                     hint="the server may still finish; re-run to pick up where it stands")
-            # Start fast (most transitions take seconds), back off to poll_interval.
-            sleep(max(0.0, min(poll_interval, 0.25 * 2 ** min(polls, 10), deadline - clock())))
-            polls += 1
+            sleep(max(0.0, min(poll_gap(clock() - started, poll_interval), deadline - clock())))
             current = self.get(image.id, step=step)
             if on_poll is not None:
                 on_poll(current)

@@ -141,7 +141,9 @@ class FileSlice:
     """A read-only window of a file for ``requests`` bodies.
 
     ``__len__`` gives requests the exact Content-Length; ``read(n)`` returns at
-    most ``n`` bytes, so memory stays at one send block per part in flight.
+    most ``n`` bytes as a view of one buffer that the next ``read`` refills
+    (the HTTP client sends a block before it reads the next), so memory stays
+    at one send block per part in flight, with no allocation per block.
     ``on_read(count)`` reports progress; ``before_read()`` runs before every
     block and may raise to stop the transfer (cancelled, out of time). A file
     that ends before the window does raises ``AirFileChangedError`` at once:
@@ -156,6 +158,7 @@ class FileSlice:
             raise AirFileChangedError("cannot read %s any more: %s" % (path, exc.strerror or exc), step="upload")
         self._path = path
         self._remaining = length
+        self._buffer = None
         self._on_read = on_read
         self._before_read = before_read
         self.sent = 0
@@ -170,22 +173,25 @@ class FileSlice:
             self._before_read()
         if size is None or size < 0 or size > self._remaining:
             size = self._remaining
+        if self._buffer is None or len(self._buffer) < size:
+            self._buffer = memoryview(bytearray(size))
         try:
-            data = self._file.read(size)
+            count = self._file.readinto(self._buffer[:size])
         except OSError as exc:
             raise AirFileChangedError("cannot read %s any more: %s" % (self._path, exc.strerror or exc),
                                       step="upload")
-        if not data:
+        if not count:
             raise AirFileChangedError("%s changed while it was being uploaded (it is shorter than when it was "
                                       "hashed)" % self._path, step="upload")
-        self._remaining -= len(data)
-        self.sent += len(data)
+        self._remaining -= count
+        self.sent += count
         if self._on_read is not None:
-            self._on_read(len(data))
-        return data
+            self._on_read(count)
+        return self._buffer[:count]
 
     def close(self):
         self._file.close()
+        self._buffer = None
 
     def __enter__(self):
         return self

@@ -71,11 +71,12 @@ class HashCache:
             pass  # a cache that cannot be written only costs a re-hash next time
 
 
-def resolve_sha256(path, identity, checksum=None, cache=None, on_read=None):
+def resolve_sha256(path, identity, checksum=None, cache=None, on_read=None, compute=True):
     """``(sha256, source, seconds)``; source is ``checksum``, ``cache`` or ``computed``.
 
     A caller-supplied checksum is trusted here and verified by the server's
-    validation after the upload.
+    validation after the upload. With ``compute=False`` the file is not read:
+    ``(None, None, 0.0)`` when neither a checksum nor a cached hash is there.
     """
     if checksum:
         return checksum.lower(), "checksum", 0.0
@@ -83,6 +84,8 @@ def resolve_sha256(path, identity, checksum=None, cache=None, on_read=None):
         cached = cache.get(identity)
         if cached:
             return cached, "cache", 0.0
+    if not compute:
+        return None, None, 0.0
     started = time.monotonic()
     sha256 = sha256_file(path, on_read=on_read)
     seconds = time.monotonic() - started

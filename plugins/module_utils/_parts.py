@@ -32,7 +32,7 @@ try:
 except ImportError:
     HTTPAdapter = object  # the client reports the missing library before anything is sent
 
-from ansible_collections.nvidia.air.plugins.module_utils._concurrency import is_throttling, worker_policy
+from ansible_collections.nvidia.air.plugins.module_utils._concurrency import balanced, is_throttling, worker_policy
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirFileChangedError,
     AirStorageError,
@@ -147,6 +147,12 @@ def _check_response(response, part, step):
         retry_after=parse_retry_after(response.headers.get("Retry-After")))
 
 
+def _out_of_time(error):
+    """Mark a part's error as having run out of ``part_timeout`` (the worker policy sends fewer at once)."""
+    error.out_of_time = True
+    return error
+
+
 class _Cancelled(Exception):
     """Another part failed: this one stops."""
 
@@ -202,7 +208,8 @@ class PartSender:
             return
         stop = threading.Event()
         lock = threading.Lock()
-        workers = self.policy = worker_policy(workers, self._clock)
+        workers = self.policy = worker_policy(workers, self._clock, parts=len(parts),
+                                              part_size=max(part.length for part in parts))
 
         def run(part):
             if stop.is_set():
@@ -217,6 +224,13 @@ class PartSender:
 
         waiting, running = collections.deque(parts), set()
 
+        def slots():
+            """Parts to have in flight now: the fixed count or the one ``auto`` measures, and once ``auto`` has
+            decided, its room spread over equal waves."""
+            if workers.auto and workers.done:
+                return balanced(workers.room, len(waiting) + len(running))
+            return workers.limit
+
         def count_in_effect():
             """Whether the policy's count is what runs (parts wait for a slot, or every slot is busy)."""
             return bool(waiting) or len(running) >= workers.limit
@@ -224,7 +238,7 @@ class PartSender:
         pool = ThreadPoolExecutor(max_workers=min(workers.cap, len(parts)), thread_name_prefix="air-part")
         try:
             while waiting or running:
-                while waiting and len(running) < workers.limit:
+                while waiting and len(running) < slots():
                     running.add(pool.submit(run, waiting.popleft()))
                 stats["workers_peak"] = max(stats["workers_peak"], len(running))
                 check_in = workers.next_check(self._clock()) if count_in_effect() else None
@@ -236,7 +250,7 @@ class PartSender:
                     real = [e for e in failures if not isinstance(e, _Cancelled)]
                     raise real[0] if real else failures[0]
                 if count_in_effect():  # measured only then: a count that cannot be filled says nothing
-                    workers.observe(self._clock(), self.progress.bytes_done)
+                    workers.observe(self._clock(), self.progress.bytes_done, len(waiting) + len(running))
         finally:
             stop.set()
             pool.shutdown(wait=True)
@@ -269,19 +283,21 @@ class PartSender:
                     raise
                 except _OutOfTime:
                     self.progress.add_bytes(-body.sent)
-                    raise AirStorageError("part %d did not finish within part_timeout (%gs)"
-                                          % (part.number, self.part_timeout), step=step,
-                                          part_number=part.number) from None
+                    raise _out_of_time(AirStorageError("part %d did not finish within part_timeout (%gs)"
+                                                       % (part.number, self.part_timeout), step=step,
+                                                       part_number=part.number)) from None
                 except requests.exceptions.RequestException as exc:
                     self.progress.add_bytes(-body.sent)
                     if stop.is_set():
                         raise _Cancelled()
-                    if isinstance(exc, requests.exceptions.Timeout) or self._clock() - started >= self.part_timeout:
+                    timed_out = isinstance(exc, requests.exceptions.Timeout) or \
+                        self._clock() - started >= self.part_timeout
+                    if timed_out:
                         what = "part %d did not finish within part_timeout (%gs)" % (part.number, self.part_timeout)
                     else:
                         what = "%s to %s" % (type(exc).__name__, redact_url(part.url))
-                    raise AirStorageError(what, step=step, part_number=part.number,
-                                          detail=redact(str(exc))) from None
+                    error = AirStorageError(what, step=step, part_number=part.number, detail=redact(str(exc)))
+                    raise (_out_of_time(error) if timed_out else error) from None
                 problem = _check_response(response, part, step)
                 if problem is not None:
                     self.progress.add_bytes(-body.sent)
@@ -296,7 +312,9 @@ class PartSender:
         def count_retry(error, _number):
             with self._retries_lock:
                 self.retries += 1
-            if is_throttling(getattr(error, "status", None), getattr(error, "code", None)):
+            # Throttled, or out of time because too many parts share the link: fewer parts at once.
+            if is_throttling(getattr(error, "status", None), getattr(error, "code", None)) or \
+                    getattr(error, "out_of_time", False):
                 self.policy.slow_down(self._clock())
 
         def wait(seconds):

@@ -141,16 +141,23 @@ class ImageUploader:
                        "connections (4-8 is usually best)" % (workers, RECOMMENDED_MAX_WORKERS))
 
     # ------------------------------------------------------------------ hashing
-    def file_sha256(self, path, checksum=None):
+    def file_sha256(self, path, checksum=None, compute=True):
         """``(sha256, identity, source, seconds)`` without contacting the API.
 
         The answer is kept, so ``upload()`` of the same unchanged file does not
-        hash (or count hashing) twice.
+        hash (or count hashing) twice. With ``compute=False`` it never reads the
+        file: None when the hash is neither given nor cached.
         """
         identity = check_source(path)
         checksum = check_checksum(checksum)
         if self._hashed is not None and self._hashed[1] == identity and (checksum or self._hashed[0]) == \
                 self._hashed[0]:
+            return self._hashed
+        if not compute:
+            sha256, source, seconds = resolve_sha256(path, identity, checksum, self.hash_cache, compute=False)
+            if sha256 is None:
+                return None
+            self._hashed = (sha256, identity, source, seconds)
             return self._hashed
         self.progress.set_state("hashing", bytes_total=identity["size"], bytes_done=0)
         sha256, source, seconds = resolve_sha256(path, identity, checksum, self.hash_cache,

@@ -87,17 +87,22 @@ options:
     default: fail
   workers:
     description:
-      - Parts uploaded in parallel, a whole number of at least 1 (above 10 a warning is shown), or V(auto).
-      - V(auto) finds the number for your link while it uploads. It starts with 4 parts in parallel, measures the
-        throughput, doubles the number while the throughput keeps rising (then grows it by a quarter while it
-        still rises by 10 %), and goes back to the last number that helped once it stops rising. When the
-        storage asks to slow down (HTTP 429 or 503, C(SlowDown)) it halves the number. It never uses more than
-        16. RV(upload.workers) reports the number it settled on.
-      - Over a WAN one connection rarely fills the link, so more parts in parallel make a long upload faster;
-        on a fast local link 4 is enough. Each worker needs about 2 MiB of memory (its 1 MiB send block,
-        socket buffers and a thread) and one connection.
+      - Parts uploaded in parallel, V(auto) (the default), or a whole number of at least 1 that pins it (above
+        10 a warning is shown).
+      - V(auto) finds the number for your link while it uploads. It starts with 4 parts in parallel (8 when the
+        parts are 32 MiB or more, as Air's 100 MB parts are, so a file of up to 8 of them goes all at once),
+        measures the throughput over a second (half a second for large parts), doubles the number while the
+        throughput keeps rising (then grows it by a quarter while it still rises by 10 %), and stops adding parts
+        once they stop adding throughput. When the storage asks to slow down (HTTP 429 or 503, C(SlowDown)), or
+        a part runs out of O(part_timeout), it halves the number and keeps it. It never uses more than 16 (the
+        cap). The parts
+        left are spread over waves of equal size (22 parts go as 11 and 11, not 16 and 6), so the last parts
+        do not leave the link idle. RV(upload.workers) reports the number it settled on.
+      - Over a WAN one connection rarely fills the link, so more parts in parallel make a long upload faster.
+        Each worker needs about 1 MiB of memory (its send block and a thread) and one connection; multiply by
+        your Ansible forks.
     type: raw
-    default: 4
+    default: auto
   part_timeout:
     description:
       - Seconds one attempt at a part may take, end to end (sending and the storage's answer), before it is
@@ -118,7 +123,9 @@ options:
     default: 1800
   poll_interval:
     description:
-      - Seconds between two status checks while waiting.
+      - The longest time between two status checks while waiting. A wait checks every 0.25 s for its first 2 s
+        and every 0.5 s until 30 s, so it sees the end of a short validation at once, then every
+        O(poll_interval) seconds (at most 8 + 56 requests in the first 30 s).
     type: float
     default: 5
   progress_interval:
@@ -154,7 +161,8 @@ options:
     default: true
 notes:
   - Large images. Hashing runs at about 2 GB/s per core; the upload's speed is set by your link and
-    O(workers) (V(auto) finds the number for the link). Presigned part URLs expire (the lifetime is set by Air); a very slow link may need more workers.
+    O(workers) (V(auto), the default, finds the number for the link). Presigned part URLs expire (the lifetime is
+    set by Air); a very slow link may need more workers.
   - Async and AWX. Run long uploads with C(async) and C(poll), or C(poll=0) and M(ansible.builtin.async_status),
     and watch O(progress_file). If the async limit kills the task, the next run resumes the upload. In AWX size
     the job timeout for the whole upload.
@@ -176,15 +184,14 @@ EXAMPLES = r"""
     name: cumulus-vx
     version: 5.16.0
     src: /srv/images/cumulus-vx-5.16.0.qcow2
-    workers: 8
   delegate_to: localhost
 
-- name: Upload over a WAN, as many parts in parallel as the link rewards
+- name: Upload with exactly 8 parts in parallel (the default, auto, finds the number for the link)
   nvidia.air.air_image_upload:
     name: cumulus-vx
     version: 5.16.0
     src: /srv/images/cumulus-vx-5.16.0.qcow2
-    workers: auto
+    workers: 8
 
 - name: Replace the file of an unpublished image
   nvidia.air.air_image_upload:
@@ -311,7 +318,7 @@ import os
 from ansible_collections.nvidia.air.plugins.module_utils._concurrency import parse_workers
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._files import check_checksum, check_source
-from ansible_collections.nvidia.air.plugins.module_utils._models import UPLOADED_STATES, Image
+from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES, UPLOADED_STATES, Image
 from ansible_collections.nvidia.air.plugins.module_utils._module import AirModule
 from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageUploader
 
@@ -319,6 +326,9 @@ from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageU
 # Set by the action plugin for the module it runs in the background: a progress file of its own to watch, so
 # a progress_file shared by several tasks cannot mislead it.
 WATCHER_PROGRESS_ENV = "NVIDIA_AIR_WATCHER_PROGRESS_FILE"
+# Set by the action plugin for its decision pass (a plain run before any background job): the run ends with
+# "undecided" where it would hash the file, wait or send anything, so a no-op needs no background job.
+DECIDE_ENV = "NVIDIA_AIR_DECIDE_ONLY"
 MIN_PROGRESS_INTERVAL = 0.01  # as the action plugin: more often floods a job's output
 
 
@@ -330,7 +340,7 @@ class AirImageUploadModule(AirModule):
         src=dict(type="path", required=True),
         checksum=dict(type="str"),
         on_mismatch=dict(type="str", default="fail", choices=["fail", "replace"]),
-        workers=dict(type="raw", default=4),
+        workers=dict(type="raw", default="auto"),
         part_timeout=dict(type="float", default=300.0),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="float", default=1800.0),
@@ -362,9 +372,15 @@ class AirImageUploadModule(AirModule):
 
     def run(self):
         p = self.params
+        deciding = os.environ.get(DECIDE_ENV) == "1" and not self.check_mode
         image = self.find_image(p["image"], p["name"], p["version"], required=True)  # before a long hash
-        sha256, identity, _source, _seconds = self.uploader.file_sha256(p["src"], p["checksum"])
+        hashed = self.uploader.file_sha256(p["src"], p["checksum"], compute=not deciding)
+        if hashed is None:
+            return self.undecided("the SHA-256 of %s is neither cached nor given" % p["src"])
+        sha256, identity, _source, _seconds = hashed
         self.result.update(sha256=sha256, upload=None)
+        if deciding and image.upload_status in SETTLING_STATES:
+            return self.undecided("image %s is %s" % (image.label, image.upload_status))
         image = self.wait_settled(image, "check its content")
         size = identity["size"]
         if image.has_content(sha256, size):
@@ -372,6 +388,8 @@ class AirImageUploadModule(AirModule):
                 self.uploader.discard_stale_journal(image)
             self.result["image"] = image.to_result()
             return
+        if deciding:
+            return self.undecided("image %s does not hold this file" % image.label)
         self.diff.add("hash", image.hash, sha256)
         self.diff.add("size", image.size, size)
         self.diff.add("upload_status", image.upload_status, "COMPLETE" if p["wait"] else "VALIDATING")
@@ -389,6 +407,10 @@ class AirImageUploadModule(AirModule):
             if self.result["upload"]["adopted"]:
                 self.adopted(image)
         self.result["image"] = image.to_result()
+
+    def undecided(self, reason):
+        """The decision pass ends here: the action plugin runs the module again in the background."""
+        self.result = {"changed": False, "undecided": reason}
 
     def adopted(self, image):
         """Another run uploaded this very file while this one waited: this task changed nothing itself."""

@@ -533,3 +533,92 @@ def test_a_full_job_directory_falls_back_to_tmpdir(emulator, quick_workspace, tm
         shutil.rmtree(job_tmp, ignore_errors=True)
     finally:
         subprocess.run(["umount", str(full)], check=True)
+
+
+def _looks(output):
+    """The action plugin's looks at its background job (one shell command each) in -vvv output."""
+    return [line for line in output.splitlines() if "EXEC" in line and "@@nvidia.air.progress@@" in line]
+
+
+def test_a_no_op_with_the_defaults_decides_without_a_background_job(emulator, quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "noop-%s" % tmp_path.name[-6:])
+    task = {"name": "Upload", "register": "up", "nvidia.air.air_image_upload": {"image": image["id"], "src": local.path}}
+    first = Run(_playbook(tmp_path, [task, _save("up", tmp_path / "first.json")], name="first.yml"), env, ("-vvv",))
+    code, output = first.finish()
+    assert code == 0, output[-4000:]
+    uploaded = _saved(tmp_path / "first.json")
+    assert uploaded["changed"] and uploaded["upload"]["workers_auto"] is True  # auto is the default
+    assert "async_wrapper" in output  # an upload runs as a background job (with progress lines)
+
+    # The hash is cached now: the decision pass finds the file on the image and ends the task.
+    again = Run(_playbook(tmp_path, [task, _save("up", tmp_path / "again.json")], name="again.yml"), env, ("-vvv",))
+    code, output = again.finish()
+    assert code == 0, output[-4000:]
+    result = _saved(tmp_path / "again.json")
+    assert result["changed"] is False and result["upload"] is None and result["image"]["hash"] == local.sha256
+    assert "undecided" not in result
+    assert "async_wrapper" not in output and _looks(output) == []
+    assert LINE + "no upload needed: image " in output
+
+    # A known checksum decides the same with an empty hash cache; check mode and diff stay exact.
+    fresh = dict(env, NVIDIA_AIR_CACHE_DIR=str(tmp_path / "empty-cache"))
+    known_args = dict(task["nvidia.air.air_image_upload"], checksum=local.sha256)
+    known = dict(task, **{"nvidia.air.air_image_upload": known_args})
+    other = write_random_file(str(tmp_path / "other.qcow2"), CHUNK_SIZE + 7)
+    predicted = {"name": "Predict another file", "register": "predicted", "check_mode": True, "diff": True,
+                 "nvidia.air.air_image_upload": dict(task["nvidia.air.air_image_upload"], src=other.path,
+                                                     on_mismatch="replace")}
+    checked = Run(_playbook(tmp_path, [known, _save("up", tmp_path / "known.json"), predicted,
+                                       _save("predicted", tmp_path / "predicted.json")], name="known.yml"),
+                  fresh, ("-vvv", "--diff"))
+    code, output = checked.finish()
+    assert code == 0, output[-4000:]
+    assert "async_wrapper" not in output
+    assert _saved(tmp_path / "known.json")["changed"] is False
+    prediction = _saved(tmp_path / "predicted.json")
+    assert prediction["changed"] is True
+    assert prediction["diff"]["after"]["hash"] == other.sha256 and prediction["diff"]["before"]["hash"] == local.sha256
+    assert emulator.api("GET", "images/%s" % image["id"]).json()["hash"] == local.sha256  # nothing was written
+    _assert_nothing_left(dirs)
+
+
+def test_a_background_job_is_looked_at_once_per_progress_line(held_emulator, soak_workspace):
+    # Each look waits on the host for the module's end until the next line is due: the looks do not
+    # multiply while the job is young, however often it would have to look to notice the end at once.
+    tmp_path, dirs, env, local = soak_workspace
+    image = _create_image(held_emulator, "looks")
+    playbook = _playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": {
+        "image": image["id"], "src": local.path, "progress_interval": 0.5, "poll_interval": 0.5}}])
+    run = Run(playbook, env, ("-vvv",))
+    run.wait_for_lines(12)
+    _release_validation(held_emulator, "looks")
+    code, output = run.finish()
+    assert code == 0, output[-4000:]
+    lines = output.splitlines()
+    first = next(n for n, line in enumerate(lines) if line.startswith(LINE))
+    last = max(n for n, line in enumerate(lines) if line.startswith(LINE + "uploaded "))
+    printed = [line for line in lines[first:last] if line.startswith(LINE)]
+    looks = _looks("\n".join(lines[first:last]))
+    # One look per line, and a few once the module's process has ended (while its wrapper writes the result).
+    assert len(printed) >= 12 and len(looks) <= len(printed) + 5, (len(looks), len(printed))
+    _assert_nothing_left(dirs)
+
+
+def test_the_image_release_no_op_rerun_starts_no_background_job(emulator, quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    name = "role-noop-%s" % tmp_path.name[-6:]
+    playbook = _playbook(tmp_path, [{
+        "name": "Release", "ansible.builtin.include_role": {"name": "nvidia.air.image_release"},
+        "vars": {"image_release_name": name, "image_release_version": "1.0", "image_release_file": local.path,
+                 "image_release_default_username": "u", "image_release_default_password": "soak-Passw0rd"},
+    }, _save("image_release_result", tmp_path / "released.json")])
+    code, output = Run(playbook, env).finish()
+    assert code == 0, output[-4000:]
+    assert _saved(tmp_path / "released.json")["changed"]["upload"] is True
+    code, output = Run(playbook, env, ("-vvv",)).finish()
+    assert code == 0, output[-4000:]
+    released = _saved(tmp_path / "released.json")
+    assert released["changed"]["any"] is False and released["sha256"] == local.sha256
+    assert "async_wrapper" not in output and _looks(output) == []
+    _assert_nothing_left(dirs)

@@ -351,3 +351,43 @@ def test_parse_retry_after_seconds_and_dates():
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480.0 - 60) == pytest.approx(60.0)
     live = parse_retry_after(email.utils.formatdate(time.time() + 100, usegmt=True))
     assert 95 <= live <= 100
+
+
+def test_a_wait_polls_quickly_first_then_backs_off_with_bounded_reads(client):
+    # A clock that only the wait's own sleeps move: the schedule is counted, not timed.
+    now = [0.0]
+    reads = []
+    image = client.images.create(image_fields("poll-schedule"))
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    def seen(_image):
+        reads.append(now[0])
+
+    with air_raises(AirTimeoutError):
+        client.images.wait_for(image, lambda i: i.upload_status == "COMPLETE", timeout=150, poll_interval=5,
+                               clock=lambda: now[0], sleep=sleep, on_poll=seen)
+    gaps = [later - earlier for earlier, later in zip([0.0] + reads, reads)]
+    # Within half a second of any change in the first 30 s ...
+    assert max(gap for at, gap in zip(reads, gaps) if at <= 30) <= 0.5
+    assert all(gap == pytest.approx(0.25) for at, gap in zip(reads, gaps) if at <= 2)
+    # ... then poll_interval, never more often: at most 64 reads in the first 30 s and 12 a minute after.
+    assert len([at for at in reads if at <= 30]) <= 64
+    assert len([at for at in reads if 90 < at <= 150]) <= 12
+    assert all(gap == pytest.approx(5) for at, gap in zip(reads, gaps) if 35 < at < 150)
+
+
+def test_a_wait_never_polls_less_often_than_its_poll_interval(client):
+    now = [0.0]
+    reads = []
+    image = client.images.create(image_fields("poll-short"))
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    with air_raises(AirTimeoutError):
+        client.images.wait_for(image, lambda i: i.upload_status == "COMPLETE", timeout=5, poll_interval=0.1,
+                               clock=lambda: now[0], sleep=sleep, on_poll=lambda _i: reads.append(now[0]))
+    gaps = [later - earlier for earlier, later in zip([0.0] + reads, reads)]
+    assert max(gaps) == pytest.approx(0.1)

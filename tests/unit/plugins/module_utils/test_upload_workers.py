@@ -16,7 +16,7 @@ from air_emulator.testing import Emulator
 from air_unit_helpers import CHUNK, DEMO_TOKEN, EMULATOR_ARGS, image_fields
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient
 from ansible_collections.nvidia.air.plugins.module_utils._concurrency import (
-    AUTO_CAP, AUTO_START, SETTLE, WINDOW, AutoWorkers, FixedWorkers, parse_workers,
+    AUTO_CAP, AUTO_START, SETTLE, WINDOW, AutoWorkers, FixedWorkers, balanced, parse_workers, worker_policy,
 )
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirInputError
 from ansible_collections.nvidia.air.plugins.module_utils._uploader import ImageUploader
@@ -91,6 +91,82 @@ def test_a_throttling_storage_halves_the_count_once_per_window_and_it_stays():
     policy.slow_down(link.now)
     assert policy.limit == 2
     assert policy.next_check(link.now) is None
+
+
+class Parts(Link):
+    """A file of ``count`` parts of ``size`` bytes on that link: parts in flight share it, the uploader's loop."""
+
+    def __init__(self, per_part, link, count, size):
+        super(Parts, self).__init__(per_part, link)
+        self.left = [float(size)] * count
+        self.size = size
+        self.in_flight = []
+        self.peak = 0
+
+    def send(self, policy, step=0.05):
+        """Run until every part is sent, keeping in flight what the uploader would; returns the seconds."""
+        while self.left or self.in_flight:
+            slots = policy.limit
+            if policy.done:
+                slots = balanced(policy.room, len(self.left) + len(self.in_flight))
+            while self.left and len(self.in_flight) < slots:
+                self.in_flight.append(self.left.pop())
+            self.peak = max(self.peak, len(self.in_flight))
+            rate = min(self.per_part, self.link / len(self.in_flight))
+            self.now += step
+            self.sent += rate * step * len(self.in_flight)
+            self.in_flight = [left - rate * step for left in self.in_flight if left - rate * step > 0]
+            policy.observe(self.now, self.sent, len(self.left) + len(self.in_flight))
+        return self.now
+
+
+@pytest.mark.parametrize("room, left, expected", [
+    (16, 22, 11), (16, 16, 16), (16, 17, 9), (16, 3, 3), (8, 22, 8), (4, 6, 3), (16, 0, 0), (1, 5, 1),
+])
+def test_balanced_spreads_the_parts_left_over_equal_waves(room, left, expected):
+    assert balanced(room, left) == expected
+
+
+def test_a_handful_of_large_parts_goes_all_at_once():
+    # 7 of Air's 100 MB parts: all in flight from the start (nothing to wait for), and nothing to decide.
+    link = Parts(25e6, 400e6, count=7, size=100e6)
+    policy = worker_policy("auto", clock=lambda: link.now, parts=7, part_size=100_000_000)
+    link.send(policy)
+    assert link.peak == 7 and len(policy.history) == 1
+    assert worker_policy(3, clock=lambda: 0.0, parts=7, part_size=100_000_000).limit == 3  # a number pins it
+
+
+def test_auto_fills_a_link_to_the_last_part_of_a_2_gib_file():
+    # wan12: 12 MB/s per connection, 100 MB/s link; 2 GiB in 22 parts of 100 MB. 16 in flight and then the last
+    # 6 alone (at 72 MB/s) would take 24 s; two waves of 11 keep the link full: 21.5 s plus the ramp.
+    link = Parts(12e6, 100e6, count=22, size=100e6)
+    policy = worker_policy("auto", clock=lambda: link.now, parts=22, part_size=100_000_000)
+    seconds = link.send(policy)
+    assert seconds < 22.5, policy.history
+    assert link.peak <= balanced(AUTO_CAP, 22)  # it never started more than the waves need
+
+
+def test_large_parts_start_with_more_and_small_parts_ramp_as_before():
+    large = worker_policy("auto", clock=lambda: 0.0, parts=30, part_size=100_000_000)
+    small = worker_policy("auto", clock=lambda: 0.0, parts=30, part_size=CHUNK)
+    assert (large.limit, small.limit) == (2 * AUTO_START, AUTO_START)
+    assert large.next_check(0.0) < small.next_check(0.0)
+
+
+def test_auto_keeps_the_parts_a_full_link_takes_without_losing_throughput():
+    # 8 parts fill this link; more add nothing, so it reports 8, but keeps more in flight for the last wave.
+    link = Parts(25e6, 200e6, count=40, size=100e6)
+    policy = AutoWorkers(clock=lambda: link.now)
+    link.send(policy)
+    assert policy.settled == 8 and 8 < policy.room <= AUTO_CAP, policy.history
+
+
+def test_auto_after_a_slow_down_keeps_the_halved_count():
+    link = Parts(25e6, 400e6, count=40, size=100e6)
+    policy = AutoWorkers(clock=lambda: link.now)
+    link.run(policy, SETTLE + WINDOW + 0.1)
+    policy.slow_down(link.now)
+    assert policy.room == policy.limit == AUTO_START
 
 
 def test_fixed_workers_never_change():
@@ -169,6 +245,16 @@ def test_auto_halves_the_count_when_the_storage_says_slow_down(emulator, make_up
                        detail="Please reduce your request rate.")
     source = random_file(8 * CHUNK)
     image, stats = make_uploader(workers="auto").upload(make_image(), source.path)
+    assert image.upload_status == "COMPLETE"
+    assert stats["retries"] >= 1
+    assert stats["workers"] == AUTO_START // 2, stats
+
+
+def test_auto_halves_the_count_when_a_part_runs_out_of_part_timeout(emulator, make_uploader, make_image, random_file):
+    # Too many parts sharing a slow link each take longer than part_timeout: fewer at once, as for a 503.
+    emulator.add_fault(action="delay", delay=5, method="PUT", path="/_s3/", part_numbers=[1], count=1)
+    source = random_file(8 * CHUNK)
+    image, stats = make_uploader(workers="auto", part_timeout=2).upload(make_image(), source.path)
     assert image.upload_status == "COMPLETE"
     assert stats["retries"] >= 1
     assert stats["workers"] == AUTO_START // 2, stats
