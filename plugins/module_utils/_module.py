@@ -25,7 +25,12 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient
 from ansible_collections.nvidia.air.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.nvidia.air.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirError, AirInputError, AirNotFoundError
+from ansible_collections.nvidia.air.plugins.module_utils._errors import (
+    AirError,
+    AirInputError,
+    AirNotFoundError,
+    register_secret,
+)
 from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES, check_id
 
 CONNECTION_ARGSPEC = dict(
@@ -65,6 +70,9 @@ class AirModule:
         spec.update(self.argument_spec)
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
         self.params = self.module.params
+        for option, settings in spec.items():  # api_token, default_password ...: masked in every form in messages
+            if settings.get("no_log") and isinstance(self.params.get(option), str):
+                register_secret(self.params[option])
         self.check_mode = self.module.check_mode
         self.result = {"changed": False, "actions": []}
         self.diff = DifferenceTracker()

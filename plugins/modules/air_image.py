@@ -699,7 +699,7 @@ class AirImageModule(AirModule):
     def method_for(self, goal):
         """``direct`` or ``request`` for ``goal``, from publish_method and the token's scopes."""
         method = self._method_for(goal)
-        if method == "request" and not self.client.publishing.may_request():
+        if method == "request" and not self.client.publishing.may_request(step="request to %s" % goal.kind):
             raise AirInputError(
                 "this token may neither publish (air:image_publish) nor ask an Air reviewer (air:image_write), "
                 "so it cannot %s" % goal.describe(), step="check scopes", status=403)
@@ -716,7 +716,7 @@ class AirImageModule(AirModule):
             return "request"
         if method == "request":
             return "request"
-        if self.client.publishing.may_publish_directly():
+        if self.client.publishing.may_publish_directly(step=goal.kind):
             return "direct"
         if method == "direct":
             raise AirInputError(

@@ -408,7 +408,7 @@ class AirImageRetentionModule(AirModule):
             missing.append("deleting needs the air:image_write scope (role air_image_uploader or "
                            "air_image_publisher)")
         published = [i for i in actionable if to_unpublish(i)]
-        if published and not self.client.publishing.may_publish_directly():
+        if published and not self.client.publishing.may_publish_directly(step="unpublish"):
             missing.append("unpublishing %s needs the air:image_publish scope (role air_image_publisher)"
                            % ", ".join(labels(published)))
         if missing:
