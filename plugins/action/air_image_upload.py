@@ -26,6 +26,7 @@ import shlex
 import time
 import uuid
 
+from ansible import constants as C
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
@@ -167,6 +168,7 @@ class ActionModule(ActionBase):
         watch_file = self._connection._shell.join_path(job_dir, "nvidia-air-upload-%s.json" % uuid.uuid4().hex)
         job = self._start_job(args, job_dir, watch_file, task_vars)
         if job.get("failed") or "ansible_job_id" not in job:
+            self._remove_module_tmp()
             job["changed"] = False  # nothing started
             return job
         try:
@@ -179,6 +181,7 @@ class ActionModule(ActionBase):
             else:
                 self._shell("rm -f %s %s" % (shlex.quote(job["results_file"]), shlex.quote(watch_file)))
             self._remove_tmp_path(self._connection._shell.tmpdir)
+            self._remove_module_tmp()
         if not self._task.no_log:  # the summary may quote the module's messages
             display.display("%s [%s]: %s" % (MODULE, label, summary_line(outcome)))
         return outcome
@@ -207,12 +210,21 @@ class ActionModule(ActionBase):
         self._task.async_val = JOB_TIME_LIMIT
         shell.set_option("async_dir", job_dir)
         self._task.environment.append({WATCHER_PROGRESS_ENV: watch_file})
+        self._module_tmp = shell.tmpdir or self._make_tmp_path()
         try:
             return self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars, wrap_async=True)
         finally:
             self._task.environment.pop()
             self._task.async_val = own_async_val
             shell.set_option("async_dir", own_async_dir)
+
+    def _remove_module_tmp(self):
+        """Remove the module's remote tmp directory (its payload holds the task's arguments, api_token among them)
+        now that the job is over, rather than leave it to the async wrapper's next look, or for good if that
+        wrapper died. ``keep_remote_files`` keeps it, as for any module."""
+        module_tmp, self._module_tmp = getattr(self, "_module_tmp", None), None
+        if module_tmp and not C.DEFAULT_KEEP_REMOTE_FILES:
+            self._remove_tmp_path(module_tmp, force=True)
 
     def _watch(self, job, progress_file, interval, label):
         """Print a line per interval until the job has finished (None) or its process died (a failure result).

@@ -287,6 +287,7 @@ def test_a_killed_background_upload_fails_the_task_within_two_intervals_and_resu
     code, output = run.finish()
     noticed = time.monotonic() - killed_at
     assert code != 0
+    assert _payloads(dirs["remote-tmp"]) == []  # issue 19: an interrupted task leaves no payload either
     assert "the upload was interrupted" in output and "resumes the upload" in output
     assert noticed < 2 * interval + 5  # two intervals, plus ansible-playbook's own exit
     wait_until_gone = time.monotonic() + 10
@@ -492,3 +493,60 @@ def test_a_full_job_directory_falls_back_to_tmpdir(emulator, quick_workspace, tm
         shutil.rmtree(job_tmp, ignore_errors=True)
     finally:
         subprocess.run(["umount", str(full)], check=True)
+
+
+# ------------------------------------------- issue 19: the module's payload is a secret too
+def _payloads(remote_tmp):
+    """Files left in the remote tmp: the module's AnsiballZ payload holds the task's arguments (api_token)."""
+    return [os.path.join(top, name) for top, _dirs, names in os.walk(str(remote_tmp)) for name in names]
+
+
+def _ancestor(pid, generations):
+    for _generation in range(generations):
+        with open("/proc/%d/stat" % pid) as handle:
+            pid = int(handle.read().rsplit(")", 1)[1].split()[1])
+    return pid
+
+
+@pytest.mark.parametrize("outcome", ["success", "failure"])
+def test_the_module_payload_is_gone_when_the_task_returns(emulator, quick_workspace, outcome):
+    """Default progress_interval: when ansible-playbook returns, nothing of the run is in the remote tmp, at once
+    (not at the async wrapper's next look, about 5 s later)."""
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "payload-%s-%s" % (outcome, tmp_path.name[-6:]))
+    args = {"image": image["id"], "src": local.path, "poll_interval": 0.2}
+    if outcome == "failure":
+        args["checksum"] = "sha256:" + "0" * 64  # not the file's: the module fails after hashing it
+    code, output = Run(_playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": args}]), env).finish()
+    assert (code == 0) is (outcome == "success"), output[-4000:]
+    assert _payloads(dirs["remote-tmp"]) == [], "the module's payload outlived the task"
+    assert os.listdir(dirs["remote-tmp"]) == []
+
+
+def test_the_module_payload_is_gone_even_when_the_async_wrapper_died(emulator, quick_workspace):
+    """The wrapper's watcher process is what would remove the payload: kill it while the module uploads."""
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "orphan-%s" % tmp_path.name[-6:])
+    emulator.add_fault(action="delay", delay=1.0, method="PUT", path="/_s3/", count=0)
+    run = Run(_playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": {
+        "image": image["id"], "src": local.path, "workers": 1, "progress_interval": 0.2, "poll_interval": 0.2}}]),
+        env)
+    deadline, pid = time.monotonic() + 60, None
+    while pid is None:
+        assert time.monotonic() < deadline and run.proc.poll() is None, "\n".join(run.lines[-40:])
+        for path in glob.glob(str(dirs["async"] / "nvidia-air-upload-*.json")):
+            try:
+                with open(path) as handle:
+                    pid = json.load(handle).get("pid")
+            except (OSError, ValueError):
+                continue
+        time.sleep(0.05)
+    watcher = _ancestor(pid, 2)  # module <- the wrapper's module runner <- the wrapper's watcher
+    with open("/proc/%d/cmdline" % watcher, "rb") as handle:
+        assert b"async_wrapper" in handle.read()
+    os.kill(watcher, signal.SIGKILL)
+    emulator.clear_faults()
+    code, output = run.finish()
+    assert code == 0, output[-4000:]
+    assert LINE + "uploaded " in output
+    assert _payloads(dirs["remote-tmp"]) == [], "the module's payload stays for good once its wrapper died"
