@@ -550,3 +550,83 @@ def test_the_module_payload_is_gone_even_when_the_async_wrapper_died(emulator, q
     assert code == 0, output[-4000:]
     assert LINE + "uploaded " in output
     assert _payloads(dirs["remote-tmp"]) == [], "the module's payload stays for good once its wrapper died"
+
+
+# ------------------------------------------- issue 19: machine-readable output stays machine-readable
+def _run_split(args, env):
+    """An ansible command with stdout and stderr apart."""
+    done = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _upload_args(image, local):
+    return {"image": image["id"], "src": local.path, "workers": 1, "progress_interval": 0.1, "poll_interval": 0.2}
+
+
+@pytest.mark.parametrize("callback", ["ansible.posix.json", "ansible.posix.jsonl"])
+def test_progress_does_not_corrupt_a_json_stdout_callback(emulator, quick_workspace, callback):
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "json-%s-%s" % (callback.rsplit(".", 1)[-1], tmp_path.name[-6:]))
+    emulator.add_fault(action="delay", delay=0.5, method="PUT", path="/_s3/", count=0)
+    playbook = _playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": _upload_args(image, local)}])
+    code, out, err = _run_split([ANSIBLE_PLAYBOOK, playbook], dict(env, ANSIBLE_STDOUT_CALLBACK=callback))
+    assert code == 0, out[-3000:] + err[-3000:]
+    if callback.endswith("jsonl"):
+        events = [json.loads(line) for line in out.splitlines() if line.strip()]
+        assert events and LINE not in out
+    else:
+        play = json.loads(out)  # the whole of stdout is one JSON document
+        assert play["stats"]["localhost"]["changed"] == 1
+    # The lines are not lost: they went to stderr.
+    assert LINE + "uploading" in err and LINE + "uploaded " in err
+
+
+def test_progress_does_not_corrupt_ad_hoc_json_output(emulator, quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "adhoc-json-%s" % tmp_path.name[-6:])
+    args = " ".join("%s=%s" % item for item in _upload_args(image, local).items())
+    ansible = os.path.join(os.path.dirname(sys.executable), "ansible")
+    code, out, err = _run_split([ansible, "localhost", "-m", "nvidia.air.air_image_upload", "-a", args],
+                                dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+                                     ANSIBLE_LOAD_CALLBACK_PLUGINS="true"))
+    assert code == 0, out[-3000:] + err[-3000:]
+    assert json.loads(out)["stats"]["localhost"]["changed"] == 1
+    assert LINE + "uploaded " in err
+
+
+@pytest.mark.parametrize("settings", [
+    {},  # the default callback
+    {"ANSIBLE_STDOUT_CALLBACK": "minimal"},
+    {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml"},
+    # ad-hoc's json needs callbacks loaded; without that it prints through minimal, on stdout as ever.
+    {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ad-hoc": True},
+], ids=["default", "minimal", "yaml", "ad-hoc-without-loaded-callbacks"])
+def test_progress_lines_still_stream_on_stdout_with_human_callbacks(emulator, quick_workspace, settings):
+    tmp_path, dirs, env, local = quick_workspace
+    settings = dict(settings)
+    image = _create_image(emulator, "human-%s" % tmp_path.name[-6:])
+    if settings.pop("ad-hoc", False):
+        args = " ".join("%s=%s" % item for item in _upload_args(image, local).items())
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
+                   "nvidia.air.air_image_upload", "-a", args]
+    else:
+        command = [ANSIBLE_PLAYBOOK, _playbook(tmp_path, [{"name": "Upload",
+                                                           "nvidia.air.air_image_upload": _upload_args(image, local)}])]
+    code, out, err = _run_split(command, dict(env, **settings))  # not a TTY: as in CI and AWX
+    assert code == 0, out[-3000:] + err[-3000:]
+    assert LINE + "uploaded " in out and LINE not in err
+
+
+def test_which_stdout_callbacks_are_data(monkeypatch):
+    from ansible_collections.nvidia.air.plugins.action.air_image_upload import stdout_callback_name, stdout_is_data
+
+    for name in ("ansible.posix.json", "ansible.posix.jsonl", "json", "my.own.ndjson"):
+        assert stdout_is_data(name, environ={}), name
+    for name in ("default", "ansible.builtin.default", "minimal", "ansible.builtin.minimal", "oneline",
+                 "ansible.posix.debug", "community.general.dense"):
+        assert not stdout_is_data(name, environ={}), name
+    assert stdout_is_data("my.own.xml", environ={"NVIDIA_AIR_DATA_CALLBACKS": "other, my.own.xml"})
+    # ad-hoc runs print through minimal (or oneline) unless callbacks are loaded
+    assert stdout_callback_name({"module_name": "x", "one_line": True}) == "oneline"
+    monkeypatch.setattr("ansible.constants.DEFAULT_LOAD_CALLBACK_PLUGINS", False)
+    assert stdout_callback_name({"module_name": "x", "one_line": False}) == "minimal"
