@@ -47,11 +47,11 @@ class StubPublishing(_ReadOnly):
         approved = [r for r in self._records.values() if r.status == "APPROVED"]
         return approved[-1] if approved else None
 
-    def may_publish_directly(self):
+    def may_publish_directly(self, step="publish"):
         self._calls.append(("may_publish_directly",))
         return self._may_publish
 
-    def may_request(self):
+    def may_request(self, step="request publication"):
         self._calls.append(("may_request",))
         return self._may_request
 
