@@ -86,8 +86,7 @@ class AirModule:
         spec.update(self.argument_spec)
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
         self.params = self.module.params
-        self.version_options = tuple(option for option in spec if is_version_option(option))
-        self._given_versions = given_arguments(self.version_options)
+        self.given = given_arguments(spec)  # the options as the task wrote them, for checks and messages
         for option, settings in spec.items():  # api_token, default_password ...: masked in every form in messages
             if settings.get("no_log") and isinstance(self.params.get(option), str):
                 register_secret(self.params[option])
@@ -122,7 +121,9 @@ class AirModule:
 
     def check_common_options(self):
         """Ids, versions and durations, checked before any request (bad ones would reach URLs and sockets)."""
-        for option, value in self._given_versions.items():
+        for option, value in self.given.items():
+            if not is_version_option(option):
+                continue
             for where, item in ([("%s[%d]" % (option, n), v) for n, v in enumerate(value)]
                                 if isinstance(value, list) else [(option, value)]):
                 try:

@@ -513,7 +513,8 @@ class AirImageModule(AirModule):
             return publication.Desired(False, justification=p["justification"])
         if p["published"] is None:
             return None
-        allowed = self.client.organizations.resolve(p["allowed_orgs"]) if p["allowed_orgs"] is not None else None
+        allowed = (self.client.organizations.resolve(p["allowed_orgs"], given=self.given.get("allowed_orgs"))
+                   if p["allowed_orgs"] is not None else None)
         if allowed is not None:
             # The owning organization always sees its image: listing it changes nothing, so it is not compared.
             allowed = [(label, org_id) for label, org_id in allowed if org_id != self.own_org_id()]

@@ -61,7 +61,7 @@ class StubOrganizations(_ReadOnly):
         super(StubOrganizations, self).__init__("organizations")
         self._calls = calls
 
-    def resolve(self, items, option="allowed_orgs"):
+    def resolve(self, items, option="allowed_orgs", given=None):
         self._calls.append(("resolve", list(items)))
         return [(None, item) for item in items]
 

@@ -120,3 +120,28 @@ def test_retention_pins_that_match_are_kept(capsys):
     assert "failed" not in result, result
     assert sorted(entry["version"] for entry in result["kept"]) == ["5.10", "5.11"]
     assert sorted(entry["version"] for entry in result["deleted"]) == ["5.1", "5.9"]
+
+
+# ------------------------------------------- list options as the user wrote them (issue 19)
+@pytest.mark.parametrize("given, empty_at, after", [
+    ("partner-org,", 2, "after 'partner-org'"),  # an AWX survey answer with a trailing comma
+    ("partner-org,,lab-org", 2, "after 'partner-org'"),
+    (",partner-org", 1, "at the start"),
+    ("partner-org, ", 2, "after 'partner-org'"),
+])
+def test_an_empty_target_org_is_named_as_the_user_wrote_it(given, empty_at, after, capsys):
+    client = StubClient([image(id=IMAGE_ID, name="cumulus-vx", version="5.10")])
+    result = run_module(AirImageShareModule, dict(image=IMAGE_ID, target_orgs=given), capsys, client=client)
+    assert result["failed"] is True
+    assert result["msg"] == ("check options failed: target_orgs %r has an empty entry %s (entry %d of %d); remove the "
+                             "comma too many" % (given, after, empty_at, len(given.split(","))))
+    assert "[1]" not in result["msg"] and client.calls == []
+
+
+def test_an_empty_target_org_in_a_yaml_list_is_named_by_its_place(capsys):
+    client = StubClient([image(id=IMAGE_ID, name="cumulus-vx", version="5.10")])
+    result = run_module(AirImageShareModule, dict(image=IMAGE_ID, target_orgs=["partner-org", " "]), capsys,
+                        client=client)
+    assert result["msg"] == ("check options failed: target_orgs has an empty entry after 'partner-org' (entry 2 of 2); "
+                             "remove the comma too many")
+
