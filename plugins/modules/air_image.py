@@ -683,12 +683,38 @@ class AirImageModule(AirModule):
         publication.check_call_texts(plan.call)
         # Last: a check-mode run on an image still uploading (image_release does one before its upload) finds
         # the task's own mistakes (scope, justification, texts) before it is told to wait for the upload.
+        if goal.kind == publication.PUBLISH and image.id is None:
+            raise AirInputError(self.nothing_to_publish(image), step="check upload status")
         if goal.kind == publication.PUBLISH and image.upload_status != "COMPLETE":
             raise AirInputError(
                 "image %s is %s; only an uploaded image (COMPLETE) can be published: upload it with "
                 "nvidia.air.air_image_upload first" % (image.label, image.upload_status), step="check upload status",
                 image_id=image.id)
         return plan
+
+    def nothing_to_publish(self, image):
+        """Why no image called ``image``'s name and version can be published: none has that name (any more).
+
+        Publishing with publish_name/publish_version renames the image, so a later task that still names it by
+        its old name finds nothing: the published images of the organization that kept that name or that
+        version are likely the renamed one, and are named if the token sees them.
+        """
+        renamed = [i for key, value in (("name", image.name), ("version", image.version))
+                   for i in self.client.images.list(is_owned_by_client=True, **{key: value})
+                   if i.is_owned_by_client and (i.published or i.upload_status == "PUBLISHING")
+                   and getattr(i, key) == value and (i.name, i.version) != (image.name, image.version)]
+        if renamed:
+            found = []
+            for candidate in renamed:
+                if candidate.id not in [i.id for i in found]:
+                    found.append(candidate)
+            return ("no image named %r version %r is in your organization any more: publishing with publish_name or "
+                    "publish_version renames the image, and your published image %s has that name or version; name "
+                    "it by its id or its new name and version, or give publish_name and publish_version as when it "
+                    "was published" % (image.name, image.version, " / ".join(i.label for i in found)))
+        return ("no image named %r version %r is in your organization, so there is nothing to publish: create it and "
+                "upload its file with nvidia.air.air_image_upload first (if it was published under another name with "
+                "publish_name/publish_version, name it as it is called now)" % (image.name, image.version))
 
     @staticmethod
     def require_owner(image, what):
