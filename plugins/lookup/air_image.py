@@ -120,7 +120,8 @@ notes:
     section of C(ansible.cfg), then the fallback described with the option.
   - In AWX and Ansible Automation Platform the collection's credential type injects E(AIR_API_URL) and
     E(AIR_API_TOKEN), which this lookup reads.
-  - Transient failures (HTTP 429, 502, 503, 504 and lost connections) are retried like in the modules.
+  - Transient failures (HTTP 429, 500, 502, 503, 504 and lost connections) are retried like in the modules
+    (the lookup only reads).
 requirements:
   - requests >= 2.25 (on the controller)
 seealso:

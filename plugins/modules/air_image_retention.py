@@ -85,7 +85,7 @@ options:
       - Versions (exact text) always kept, for example a long-term support release. They are ranked with the
         others, so a listed version among the newest O(keep) takes one of those places.
       - A version that matches no image is an error before anything is changed (a pin exists to protect an
-        image). A number is refused: YAML reads an unquoted V(5.10) as V(5.1), so write versions in quotes.
+        image). A number is refused (YAML reads an unquoted V(5.10) as V(5.1)), so write versions in quotes.
       - In check mode a listed version that does not exist yet is ranked as an image created now (with
         O(name) only). This is how the M(nvidia.air.image_release) role's check mode predicts retention after
         a release that would create the image.
