@@ -112,8 +112,8 @@ SOURCES_AND_CHARACTERS = [(source, char, named) for source in ("api_token", "AIR
 
 @pytest.mark.parametrize("source, char, named", SOURCES_AND_CHARACTERS,
                          ids=["%s-%s" % (source, named) for source, _char, named in SOURCES_AND_CHARACTERS])
-def test_a_token_that_cannot_be_sent_is_refused_before_any_request_naming_the_option(recorder, tmp_path, char,
-                                                                                      named, source):
+def test_a_token_that_cannot_be_sent_is_refused_before_any_request_naming_the_option(recorder, tmp_path, source,
+                                                                                     char, named):
     server, url = recorder
     token = "nvapi-zw" + char + "secret-part-of-the-token"
     config = tmp_path / "ngc-config"

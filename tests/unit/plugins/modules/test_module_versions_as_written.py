@@ -144,4 +144,3 @@ def test_an_empty_target_org_in_a_yaml_list_is_named_by_its_place(capsys):
                         client=client)
     assert result["msg"] == ("check options failed: target_orgs has an empty entry after 'partner-org' (entry 2 of 2); "
                              "remove the comma too many")
-
