@@ -256,7 +256,8 @@ def test_a_read_only_token_is_refused_before_a_request_in_check_mode_too(capsys)
 @pytest.mark.parametrize("args, may_publish, step, message", [
     ({"publish_method": "direct"}, False, "check scopes", "publish_method: direct needs the air:image_publish scope"),
     ({}, False, "check options", "justification is required to ask an Air reviewer"),
-    ({}, True, "check upload status", "image 'new-image' version '1' is READY; only an uploaded image (COMPLETE)"),
+    ({}, True, "check upload status", "no image named 'new-image' version '1' is in your organization, so there is "
+                                      "nothing to publish: create it and upload its file"),
 ])
 def test_publishing_a_new_image_is_refused_before_it_is_created(capsys, args, may_publish, step, message):
     # The image would be created READY, without a file: nothing can publish it, so nothing is created.
