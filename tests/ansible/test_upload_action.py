@@ -553,6 +553,18 @@ def test_the_module_payload_is_gone_even_when_the_async_wrapper_died(emulator, q
 
 
 # ------------------------------------------- issue 19: machine-readable output stays machine-readable
+# ansible.posix (its json and jsonl callbacks), extracted by `make setup` (tests/ansible/requirements-collections.txt).
+TEST_COLLECTIONS = Path(__file__).resolve().parents[2] / ".cache" / "test-collections"
+
+
+@pytest.fixture
+def posix_workspace(quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    assert (TEST_COLLECTIONS / "ansible_collections" / "ansible" / "posix").is_dir(), \
+        "ansible.posix is missing from %s: run make setup" % TEST_COLLECTIONS
+    return tmp_path, dirs, dict(env, ANSIBLE_COLLECTIONS_PATH="%s%s%s" % (COLLECTIONS, os.pathsep, TEST_COLLECTIONS)), local
+
+
 def _run_split(args, env):
     """An ansible command with stdout and stderr apart."""
     done = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
@@ -565,8 +577,8 @@ def _upload_args(image, local):
 
 
 @pytest.mark.parametrize("callback", ["ansible.posix.json", "ansible.posix.jsonl"])
-def test_progress_does_not_corrupt_a_json_stdout_callback(emulator, quick_workspace, callback):
-    tmp_path, dirs, env, local = quick_workspace
+def test_progress_does_not_corrupt_a_json_stdout_callback(emulator, posix_workspace, callback):
+    tmp_path, dirs, env, local = posix_workspace
     image = _create_image(emulator, "json-%s-%s" % (callback.rsplit(".", 1)[-1], tmp_path.name[-6:]))
     emulator.add_fault(action="delay", delay=0.5, method="PUT", path="/_s3/", count=0)
     playbook = _playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": _upload_args(image, local)}])
@@ -582,8 +594,8 @@ def test_progress_does_not_corrupt_a_json_stdout_callback(emulator, quick_worksp
     assert LINE + "uploading" in err and LINE + "uploaded " in err
 
 
-def test_progress_does_not_corrupt_ad_hoc_json_output(emulator, quick_workspace):
-    tmp_path, dirs, env, local = quick_workspace
+def test_progress_does_not_corrupt_ad_hoc_json_output(emulator, posix_workspace):
+    tmp_path, dirs, env, local = posix_workspace
     image = _create_image(emulator, "adhoc-json-%s" % tmp_path.name[-6:])
     args = " ".join("%s=%s" % item for item in _upload_args(image, local).items())
     ansible = os.path.join(os.path.dirname(sys.executable), "ansible")
@@ -602,8 +614,8 @@ def test_progress_does_not_corrupt_ad_hoc_json_output(emulator, quick_workspace)
     # ad-hoc's json needs callbacks loaded; without that it prints through minimal, on stdout as ever.
     {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ad-hoc": True},
 ], ids=["default", "minimal", "yaml", "ad-hoc-without-loaded-callbacks"])
-def test_progress_lines_still_stream_on_stdout_with_human_callbacks(emulator, quick_workspace, settings):
-    tmp_path, dirs, env, local = quick_workspace
+def test_progress_lines_still_stream_on_stdout_with_human_callbacks(emulator, posix_workspace, settings):
+    tmp_path, dirs, env, local = posix_workspace
     settings = dict(settings)
     image = _create_image(emulator, "human-%s" % tmp_path.name[-6:])
     if settings.pop("ad-hoc", False):
