@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
 # Copyright (c) 2026, NVIDIA Air collection contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Extract the collections tests/ansible needs (tests/ansible/requirements-collections.txt) into a directory.
