@@ -2,15 +2,24 @@
 # Copyright (c) 2026, NVIDIA Air collection contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Numbers that YAML made are not versions (issue 19): every option naming a version refuses a float before any
-request, with one line that shows the quoted form; an integer is taken as its digits; retention pins must match."""
+"""Inputs as the user wrote them (issue 19).
+
+Numbers that YAML made are not versions: every option naming a version refuses a float before any request, in
+one line showing the quoted form; an integer is taken as its digits; retention pins must match an image. An
+empty list entry is named as written. no_log options (default_password) are masked in every form.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
+
 import pytest
 
+from urllib.parse import quote
+
+from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError
 from ansible_collections.nvidia.air.plugins.module_utils._versions import version_text
 from ansible_collections.nvidia.air.plugins.modules.air_image import AirImageModule
 from ansible_collections.nvidia.air.plugins.modules.air_image_info import AirImageInfoModule
@@ -144,3 +153,30 @@ def test_an_empty_target_org_in_a_yaml_list_is_named_by_its_place(capsys):
                         client=client)
     assert result["msg"] == ("check options failed: target_orgs has an empty entry after 'partner-org' (entry 2 of 2); "
                              "remove the comma too many")
+
+
+# ------------------------------------------- no_log options are secrets in every form (issue 19)
+class _Echo(StubClient):
+    """An API that quotes the value it refused, escaped, URL-encoded and as JSON, in its error."""
+
+    def __init__(self, echoed):
+        super(_Echo, self).__init__([])
+        echo = echoed
+
+        class Images(object):
+            @staticmethod
+            def find(name, version, step=None):
+                raise AirApiError("refused %r / %s / %s" % (echo, quote(echo, safe=""), json.dumps(echo)),
+                                  step="lookup", status=400, detail="value %r" % echo)
+
+        self.images = Images()
+
+
+@pytest.mark.parametrize("password", ["Pa$$ word\n", "p\u00e4ss/w+rd=", "tab\there\r\n"])
+def test_default_password_is_masked_in_every_form_an_error_quotes_it(password, capsys):
+    args = dict(name="cumulus-vx", version="5.10", default_username="u", default_password=password)
+    result = run_module(AirImageModule, args, capsys, client=_Echo(password))
+    assert result["failed"] is True and result["msg"].startswith("lookup failed: refused ")
+    text = json.dumps(result)
+    for form in (password.strip(), repr(password)[1:-1], quote(password, safe=""), json.dumps(password)[1:-1]):
+        assert form not in text and form not in result["msg"], form
