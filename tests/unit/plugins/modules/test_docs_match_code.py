@@ -25,8 +25,8 @@ from ansible_collections.nvidia.air.plugins.module_utils._retry import (
 
 API_STATUSES = RETRY_STATUSES | LOST_STATUSES
 # The lookup is a controller plugin, which a module's unit test cannot import: its DOCUMENTATION is read as text.
-LOOKUP = os.path.join(os.path.dirname(os.path.abspath(__file__)), *([os.pardir] * 4 + ["plugins", "lookup",
-                                                                                      "air_image.py"]))
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), *[os.pardir] * 4)
+LOOKUP = os.path.join(REPO, "plugins", "lookup", "air_image.py")
 
 
 def _lookup_documentation():
