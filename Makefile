@@ -22,6 +22,9 @@ EMULATOR_DIR := tests/air_emulator
 EMULATOR_PYPROJECT := $(EMULATOR_DIR)/pyproject.toml
 COLLECTION_LINK := collections/ansible_collections/nvidia/air
 PYTEST := $(VENV)/bin/pytest -p no:cacheprovider
+# Collections tests/ansible needs besides nvidia.air (ansible.posix's json callbacks), outside .venv.
+TEST_COLLECTIONS_REQUIREMENTS := tests/ansible/requirements-collections.txt
+TEST_COLLECTIONS := $(CURDIR)/.cache/test-collections
 
 # Make the repository importable as the `nvidia.air` collection for every recipe
 # (ansible-playbook, ansible-lint, pytest-ansible, molecule ...).
@@ -103,7 +106,8 @@ system-deps:
 
 # The stamp is rebuilt when the pinned requirements or the emulator's
 # pyproject.toml change (the latter only once it exists).
-$(STAMP): requirements-dev.txt $(wildcard $(EMULATOR_PYPROJECT)) scripts/find-python.sh
+$(STAMP): requirements-dev.txt $(wildcard $(EMULATOR_PYPROJECT)) scripts/find-python.sh \
+          $(TEST_COLLECTIONS_REQUIREMENTS) scripts/test-collections.py
 	@if ! "$(VENV)/bin/python" -c '' >/dev/null 2>&1; then \
 	    py=$$(bash scripts/find-python.sh); \
 	    echo "==> creating .venv with $$py ($$("$$py" -c 'import platform; print(platform.python_version())'))"; \
@@ -124,6 +128,13 @@ $(STAMP): requirements-dev.txt $(wildcard $(EMULATOR_PYPROJECT)) scripts/find-py
 	    fi; \
 	else \
 	    echo "==> $(EMULATOR_PYPROJECT) not found yet; skipping the emulator install"; \
+	fi
+	@echo "==> extracting the collections tests/ansible needs (ansible.posix) into $(TEST_COLLECTIONS)"
+	@if ! "$(VENV)/bin/python" scripts/test-collections.py $(TEST_COLLECTIONS_REQUIREMENTS) "$(TEST_COLLECTIONS)" \
+	        >>"$(SETUP_LOG)" 2>&1; then \
+	    grep -v "is ignored: it is neither a file nor a directory" "$(SETUP_LOG)" | tail -n 40 >&2; \
+	    echo "error: scripts/test-collections.py failed (full log: $(SETUP_LOG))" >&2; \
+	    exit 1; \
 	fi
 	@touch "$@"
 

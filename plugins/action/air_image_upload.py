@@ -15,7 +15,11 @@ display, so the lines stream in AWX/AAP job output and keep a long job visibly
 alive. Each look waits on the host, up to the next line, for the module's
 process to end, so the task notices the end within a tenth of a second
 whatever the job's age. When the job ends it prints one summary line and
-returns the module's own result.
+returns the module's own result. Under a stdout callback whose output is data
+(``ansible.posix.json``, ``jsonl`` ...; see ``stdout_is_data``) those lines go
+to stderr instead, so the play's output still parses. Once it has the job's
+result it removes the module's remote temporary directory itself (its payload
+holds ``api_token``).
 
 Check mode, a task with the user's own ``async``/``poll``, and
 ``progress_interval: 0`` run the module as a plain module, as before.
@@ -27,12 +31,16 @@ __metaclass__ = type
 
 import json
 import math
+import os
 import shlex
 import time
 import uuid
 
+from ansible import constants as C
+from ansible import context
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
+from ansible.plugins.loader import callback_loader
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
@@ -63,6 +71,8 @@ QUICK_LOOK = 0.1
 # progress line is due but at most LONGEST_LOOK seconds (one shell command never runs for long).
 WAIT_STEP = 0.1
 LONGEST_LOOK = 10.0
+# More stdout callbacks whose output is data (see stdout_is_data).
+DATA_CALLBACKS_ENV = "NVIDIA_AIR_DATA_CALLBACKS"
 _SEPARATOR = "@@nvidia.air.progress@@"
 _JOB_KEYS = ("ansible_job_id", "started", "finished", "results_file", "erased", "_ansible_suppress_tmpdir_delete")
 
@@ -137,6 +147,37 @@ def summary_line(result):
     return text + "; image %s %s is %s" % (image.get("name"), image.get("version"), image.get("upload_status"))
 
 
+def stdout_callback_name(cliargs=None):
+    """The stdout callback this run prints through, chosen as ``ansible-playbook`` and ``ansible`` (ad-hoc) do."""
+    cliargs = context.CLIARGS if cliargs is None else cliargs
+    if "module_name" in cliargs:  # ad-hoc: minimal unless callbacks are loaded (bin_ansible_callbacks)
+        if cliargs.get("one_line"):
+            return "oneline"
+        if C.DEFAULT_LOAD_CALLBACK_PLUGINS and C.DEFAULT_STDOUT_CALLBACK != "default":
+            return C.DEFAULT_STDOUT_CALLBACK
+        return "minimal"
+    return C.DEFAULT_STDOUT_CALLBACK
+
+
+def stdout_is_data(name, environ=None):
+    """Whether stdout callback ``name`` writes data (a JSON document, JSON lines) that a line of ours would corrupt.
+
+    A callback is data when its own plugin says it is in charge of stdout (``CALLBACK_TYPE = 'stdout'``, or it
+    cannot be loaded here) and its name (``ansible.posix.json``, ``jsonl``, ``my.ns.ndjson`` ...) has ``json``
+    in its last part, or it is listed in ``$NVIDIA_AIR_DATA_CALLBACKS`` (comma separated, for other formats).
+    """
+    environ = os.environ if environ is None else environ
+    short = name.rsplit(".", 1)[-1].lower()
+    listed = [item.strip() for item in environ.get(DATA_CALLBACKS_ENV, "").split(",") if item.strip()]
+    if "json" not in short and name not in listed and short not in listed:
+        return False
+    try:
+        plugin = callback_loader.get(name, class_only=True)
+    except Exception:  # a plugin that fails to load here would fail the run anyway: decide by the name
+        plugin = None
+    return plugin is None or getattr(plugin, "CALLBACK_TYPE", "stdout") == "stdout"
+
+
 class ActionModule(ActionBase):
 
     _supports_check_mode = True
@@ -186,7 +227,7 @@ class ActionModule(ActionBase):
 
     def _summary(self, label, outcome):
         if not self._task.no_log:  # the summary may quote the module's messages
-            display.display("%s [%s]: %s" % (MODULE, label, summary_line(outcome)))
+            self._print("%s [%s]: %s" % (MODULE, label, summary_line(outcome)))
 
     # ------------------------------------------------------- in the background, watched
     def _run_watched(self, args, interval, label, task_vars):
@@ -200,6 +241,7 @@ class ActionModule(ActionBase):
         watch_file = self._connection._shell.join_path(job_dir, "nvidia-air-upload-%s.json" % uuid.uuid4().hex)
         job = self._start_job(args, job_dir, watch_file, task_vars)
         if job.get("failed") or "ansible_job_id" not in job:
+            self._remove_module_tmp()
             job["changed"] = False  # nothing started
             return job
         try:
@@ -212,6 +254,7 @@ class ActionModule(ActionBase):
             else:
                 self._shell("rm -f %s %s" % (shlex.quote(job["results_file"]), shlex.quote(watch_file)))
             self._remove_tmp_path(self._connection._shell.tmpdir)
+            self._remove_module_tmp()
         self._summary(label, outcome)
         return outcome
 
@@ -239,12 +282,28 @@ class ActionModule(ActionBase):
         self._task.async_val = JOB_TIME_LIMIT
         shell.set_option("async_dir", job_dir)
         self._task.environment.append({WATCHER_PROGRESS_ENV: watch_file})
+        self._module_tmp = shell.tmpdir or self._make_tmp_path()
         try:
             return self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars, wrap_async=True)
         finally:
             self._task.environment.pop()
             self._task.async_val = own_async_val
             shell.set_option("async_dir", own_async_dir)
+
+    def _print(self, line):
+        """A progress or summary line: on stdout, where a job's output streams, unless stdout is data (a JSON
+        callback): then on stderr, so the play's output still parses."""
+        if getattr(self, "_to_stderr", None) is None:
+            self._to_stderr = stdout_is_data(stdout_callback_name())
+        display.display(line, stderr=self._to_stderr)
+
+    def _remove_module_tmp(self):
+        """Remove the module's remote tmp directory (its payload holds the task's arguments, api_token among them)
+        now that the job is over, rather than leave it to the async wrapper's next look, or for good if that
+        wrapper died. ``keep_remote_files`` keeps it, as for any module."""
+        module_tmp, self._module_tmp = getattr(self, "_module_tmp", None), None
+        if module_tmp and not C.DEFAULT_KEEP_REMOTE_FILES:
+            self._remove_tmp_path(module_tmp, force=True)
 
     def _watch(self, job, progress_file, interval, label):
         """Print a line per interval until the job has finished (None) or its process died (a failure result).
@@ -268,7 +327,7 @@ class ActionModule(ActionBase):
             if snapshot:
                 pid, last = snapshot.get("pid") or pid, snapshot
                 if now >= next_line:
-                    display.display("%s [%s]: %s" % (MODULE, label, progress_line(snapshot)))
+                    self._print("%s [%s]: %s" % (MODULE, label, progress_line(snapshot)))
                     next_line = now + interval
             elif job_state is None and now - started > JOB_START_GRACE:
                 return interrupted(

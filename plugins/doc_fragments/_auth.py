@@ -24,7 +24,10 @@ options:
       - NVIDIA Air (NGC) API key sent as a bearer token.
       - If not set, the environment variable E(AIR_API_TOKEN) is used, then the single C(apikey) found in
         C(~/.ngc/config) on the host the module runs on (several profiles with keys are an error).
-      - Never shown in output, diffs or error messages.
+      - Surrounding white space is dropped (a trailing newline from a credential field or a Vault C(|) block). A
+        token that still holds a character an HTTP header cannot carry (a zero-width or non-breaking space) is
+        refused before any request, naming where it came from, never the token.
+      - Never shown in output, diffs or error messages, in any form (escaped, URL-encoded, in a header).
     type: str
   validate_certs:
     description:
@@ -48,9 +51,19 @@ options:
 notes:
   - Proxies are taken from the usual environment variables (E(HTTPS_PROXY), E(NO_PROXY)) for the Air API and
     the storage endpoint alike; set them with the task's C(environment) keyword.
-  - Transient failures (HTTP 429, 502, 503, 504 and lost connections) are retried with a capped, jittered
-    exponential backoff that honours C(Retry-After). Requests that create something are never re-sent blindly
-    after a lost answer; the module first looks whether the first attempt took effect.
+  - Transient failures are retried (5 attempts in all) with a capped, jittered exponential backoff that honours
+    C(Retry-After). HTTP 429 (the server refused to act) is retried for every request. HTTP 500, 502, 503, 504
+    and lost connections are retried directly for requests that read or can be repeated safely; a request that
+    creates or changes something is never re-sent blindly after one of those; the module first looks at the
+    server whether the first attempt took effect, and re-sends only if it did not. Parts sent to the storage
+    endpoint retry 429, 500, 502, 503 and 504.
+  - A failure names the step the task was asked to do (for example C(publish failed), C(delete failed)); a check
+    the module made on the way (such as its probe of the token's scopes) shows only in C(failure.detail).
+  - Options that name a version (C(version), C(publish_version), C(keep_versions) ...) take text; a number that
+    YAML made of an unquoted version (V(5.10) is read as 5.1) is refused before any request, with the quoted form
+    to write (C(version) in quotes, as V("5.10")). An integer such as V(10) is taken as C("10").
+  - A request refused on the controller or host before it was sent (a malformed proxy URL, a token that cannot
+    go into an HTTP header) is not retried. Surrounding white space of the token is dropped.
 requirements:
   - requests >= 2.25 (on the host the module runs on)
 """

@@ -120,7 +120,8 @@ notes:
     section of C(ansible.cfg), then the fallback described with the option.
   - In AWX and Ansible Automation Platform the collection's credential type injects E(AIR_API_URL) and
     E(AIR_API_TOKEN), which this lookup reads.
-  - Transient failures (HTTP 429, 502, 503, 504 and lost connections) are retried like in the modules.
+  - Transient failures (HTTP 429, 500, 502, 503, 504 and lost connections) are retried like in the modules
+    (the lookup only reads).
 requirements:
   - requests >= 2.25 (on the controller)
 seealso:
@@ -175,7 +176,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._client import AirClien
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirError
 from ansible_collections.nvidia.air.plugins.module_utils._models import IMAGE_FIELDS
 from ansible_collections.nvidia.air.plugins.module_utils._transport import HAS_REQUESTS
-from ansible_collections.nvidia.air.plugins.module_utils._versions import newest_first
+from ansible_collections.nvidia.air.plugins.module_utils._versions import newest_first, version_text
 
 PREFIX = "nvidia.air.air_image"
 CONNECTION_OPTIONS = ("api_url", "api_token", "validate_certs", "ca_path", "request_timeout")
@@ -221,6 +222,10 @@ class LookupModule(LookupBase):
         if unknown:
             raise AnsibleLookupError("%s: unknown option(s) %s; the options are %s"
                                      % (PREFIX, ", ".join(unknown), ", ".join(SELECTION_OPTIONS + CONNECTION_OPTIONS)))
+        try:  # before set_options, which makes "5.1" of YAML's 5.10 without a word
+            version_text("version", kwargs.get("version"), assign="=")
+        except ValueError as exc:
+            raise AnsibleLookupError("%s: %s" % (PREFIX, exc))
         self.set_options(var_options=self.connection_variables(variables), direct=kwargs)
         options = dict((key, self.get_option(key)) for key in SELECTION_OPTIONS + CONNECTION_OPTIONS)
         names = self.check_terms(terms, options)

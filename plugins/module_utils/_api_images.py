@@ -110,7 +110,7 @@ class ImagesApi:
 
     def may_delete(self):
         """Whether the token holds ``air:image_write`` (delete), asked without deleting anything."""
-        return self.transport.allows("DELETE")
+        return self.transport.allows("DELETE", step="delete")
 
     def action(self, image, action, step, body=None, done=None, expect=(200,)):
         """PATCH ``images/<id>/<action>/``; after a lost answer ``done(current image)`` says whether it happened."""

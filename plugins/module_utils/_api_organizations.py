@@ -19,7 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirError, AirInputError
-from ansible_collections.nvidia.air.plugins.module_utils._models import UUID_RE
+from ansible_collections.nvidia.air.plugins.module_utils._models import UUID_RE, empty_entry
 
 
 class OrganizationsApi:
@@ -45,18 +45,22 @@ class OrganizationsApi:
             return None
         return visible[0] if len(visible) == 1 and visible[0].get("org_id") else None
 
-    def resolve(self, items, option="allowed_orgs"):
+    def resolve(self, items, option="allowed_orgs", given=None):
         """``[(label, org id)]`` for org ids and NGC org names, in the given order.
 
         An id is taken as it is (the API checks it where it is used); a name
         is looked up by ``ngc_org_name``. A name the token cannot see raises
         ``AirInputError`` naming it and asking for the org id. Duplicates
-        (the same org twice, by name or id) raise too.
+        (the same org twice, by name or id) raise too; so does an empty entry, quoting ``given``, the option
+        as the task wrote it ("partner-org," from a survey).
         """
+        for index, item in enumerate(items):  # before any request
+            if isinstance(item, str) and not item.strip():
+                raise empty_entry(option, items, index, given)
         resolved, seen = [], {}
         for index, item in enumerate(items):
             where = "%s[%d]" % (option, index)
-            if not isinstance(item, str) or not item.strip():
+            if not isinstance(item, str):
                 raise AirInputError("%s must be an org id or an NGC org name, got %r" % (where, item),
                                     step="check options")
             item = item.strip()

@@ -61,13 +61,13 @@ class PublishingApi:
         return self.images.action(image, "unpublish", "unpublish", _body(name=name, version=version),
                                   done=lambda i: not i.published or i.upload_status == "UNPUBLISHING")
 
-    def may_publish_directly(self):
+    def may_publish_directly(self, step="publish"):
         """Whether the token holds ``air:image_publish`` (direct publish and unpublish)."""
-        return self.transport.allows("PATCH", "publish")
+        return self.transport.allows("PATCH", "publish", step=step)
 
-    def may_request(self):
+    def may_request(self, step="request publication"):
         """Whether the token may ask a reviewer (``air:image_write`` or ``air:image_publish``)."""
-        return self.transport.allows("PATCH", "request-publish")
+        return self.transport.allows("PATCH", "request-publish", step=step)
 
     # ----------------------------------------------------------- gated requests
     def request_publish(self, image, justification, prefer_public=None, allowed_orgs_request_text=None, name=None,

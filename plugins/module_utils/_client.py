@@ -19,6 +19,7 @@ __metaclass__ = type
 import configparser
 import os
 import re
+import unicodedata
 
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -45,6 +46,7 @@ DEFAULT_CONNECT_TIMEOUT = 16.0
 DEFAULT_REQUEST_TIMEOUT = 61.0
 DEFAULT_PAGE_SIZE = 200
 _VERSIONED_PATH = re.compile(r"^/api/v\d+(/|$)")
+_CONTROL_NAMES = {"\t": "TAB", "\n": "LINE FEED", "\r": "CARRIAGE RETURN"}
 
 
 def normalize_api_url(url):
@@ -99,19 +101,57 @@ def read_ngc_config(path=None):
 
 
 def resolve_token(api_token=None, environ=None, ngc_config=None):
-    """Token and where it came from: ``api_token``, ``$AIR_API_TOKEN``, ``~/.ngc/config``."""
+    """Token and where it came from: ``api_token``, ``$AIR_API_TOKEN``, ``~/.ngc/config``.
+
+    Surrounding white space is dropped (a pasted token often ends with a newline); a token that still
+    cannot be sent raises ``check_token``'s error, naming where it came from.
+    """
     environ = os.environ if environ is None else environ
-    if api_token:
-        return api_token, "api_token"
-    if environ.get(TOKEN_ENV):
-        return environ[TOKEN_ENV], TOKEN_ENV
+    for source, value in (("api_token", api_token), (TOKEN_ENV, environ.get(TOKEN_ENV))):
+        if value:
+            register_secret(value)
+            if value.strip():
+                return check_token(value.strip(), source), source
     token = read_ngc_config(ngc_config)
     if token:
-        return token, NGC_CONFIG
+        return check_token(token, NGC_CONFIG), NGC_CONFIG
     raise AirConfigError(
         "no Air API token: set the api_token option, the %s environment variable, or an apikey in %s"
         % (TOKEN_ENV, NGC_CONFIG)
     )
+
+
+def check_token(token, source):
+    """``token`` if every character of it can go into an HTTP header as the API expects (printable ASCII, no
+    white space: RFC 6750's bearer token), else AirConfigError naming ``source`` and the character, never the token."""
+    register_secret(token)
+    for position, char in enumerate(token, 1):
+        if not "!" <= char <= "~":
+            raise AirConfigError(
+                "%s holds a character that cannot be sent in an HTTP header (%s, character %d of %d); copy the "
+                "token again without it" % (source, _describe_char(char), position, len(token)),
+                step="check options")
+    return token
+
+
+def _describe_char(char):
+    return "U+%04X %s" % (ord(char), unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "control character"))
+
+
+def proxy_secrets(environ=None):
+    """Register the user and password of the proxy URLs in the environment (requests reads them from there)."""
+    environ = os.environ if environ is None else environ
+    for key in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy"):
+        try:
+            split = urlsplit(environ.get(key) or "")
+        except ValueError:
+            continue
+        for part in (split.username, split.password):
+            if part:
+                register_secret(part)
+                register_secret(unquote(part))
+        if split.username and split.password:
+            register_secret("%s:%s" % (unquote(split.username), unquote(split.password)))
 
 
 class AirClient:
@@ -130,8 +170,8 @@ class AirClient:
         if not HAS_REQUESTS:
             raise AirConfigError("the Python library 'requests' is required (pip install requests)")
         self.api_url = resolve_api_url(api_url, environ)
+        proxy_secrets()
         token, self.token_source = resolve_token(api_token, environ, ngc_config)
-        register_secret(token)
         for option, value in (("request_timeout", request_timeout), ("connect_timeout", connect_timeout)):
             if value is None or float(value) <= 0:
                 raise AirConfigError("%s must be a positive number of seconds (got %r)" % (option, value))

@@ -16,8 +16,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
+import json
 import re
 import threading
+
+from urllib.parse import quote, quote_plus
 
 MASK = "********"
 
@@ -27,22 +31,41 @@ _QUERY_RE = re.compile(r"\?[A-Za-z0-9_.~%-]+=[^\s'\"<>)\]]*")
 # ``user:password@`` in an authority (``scheme://user:password@host``).
 _USERINFO_RE = re.compile(r"(//)[^/@\s]*@")
 
+# The same query string URL-encoded inside another URL or a form (``%3FX-Amz-Signature%3D...``).
+_ENCODED_QUERY_RE = re.compile(r"%3F[A-Za-z0-9_.~-]+%3D[^\s'\"<>)\]&]*", re.IGNORECASE)
+_PERCENT_RE = re.compile(r"%[0-9A-F]{2}")
+
 _secrets_lock = threading.Lock()
 _secrets = set()
 
 
+def secret_forms(value):
+    """Every text in which ``value`` can reach a message: as it is and without surrounding white space, escaped
+    (``repr``, JSON, ``\\n``), URL-encoded (either case of hex digits), and in a Basic auth header dump."""
+    forms = set()
+    for text in (value, value.strip()):
+        forms.update((text, repr(text)[1:-1], json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1],
+                      text.encode("unicode_escape").decode("ascii")))
+        for encoded in (quote(text, safe=""), quote(text), quote_plus(text)):
+            forms.update((encoded, _PERCENT_RE.sub(lambda match: match.group(0).lower(), encoded)))
+        forms.add(base64.b64encode(text.encode("utf-8")).decode("ascii"))
+    return set(form for form in forms if len(form) >= 4)
+
+
 def register_secret(value):
-    """Mask ``value`` wherever it appears in later error messages."""
-    if value and isinstance(value, str) and len(value) >= 4:
+    """Mask ``value`` wherever it appears in later error messages, in any of its ``secret_forms``."""
+    if value and isinstance(value, str) and len(value.strip()) >= 4:
         with _secrets_lock:
-            _secrets.add(value)
+            _secrets.update(secret_forms(value))
 
 
 def redact(text):
-    """Strip URL query strings and every registered secret from ``text``."""
+    """Strip URL query strings, ``user:password@`` in URLs and every registered secret from ``text``."""
     if text is None:
         return None
     text = _QUERY_RE.sub("?<redacted>", str(text))
+    text = _ENCODED_QUERY_RE.sub("%3F<redacted>", text)
+    text = _USERINFO_RE.sub(r"\1" + MASK + "@", text)
     with _secrets_lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
@@ -55,7 +78,7 @@ def redact_url(url):
     and without a ``user:password@`` part."""
     if not url:
         return url
-    return redact(_USERINFO_RE.sub(r"\1" + MASK + "@", str(url).split("?", 1)[0]))
+    return redact(str(url).split("?", 1)[0])
 
 
 class AirError(Exception):

@@ -80,6 +80,18 @@ def check_id(value, option):
     return value.lower()
 
 
+def empty_entry(option, items, index, given=None):
+    """``AirInputError`` for the empty entry ``index`` of list option ``option``, named as the user wrote it.
+
+    ``given`` is the option as the task wrote it: a survey answer ``"partner-org,"`` arrives as the list
+    ``["partner-org", ""]``; the message quotes that text and says where the empty entry is.
+    """
+    written = " %r" % given if isinstance(given, str) else ""
+    where = "after %r" % (items[index - 1],) if index else "at the start"
+    return AirInputError("%s%s has an empty entry %s (entry %d of %d); remove the comma too many"
+                         % (option, written, where, index + 1, len(items)), step="check options")
+
+
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 

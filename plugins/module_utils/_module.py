@@ -20,13 +20,19 @@ __metaclass__ = type
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, _load_params, env_fallback, missing_required_lib
 
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient
 from ansible_collections.nvidia.air.plugins.module_utils._transport import HAS_REQUESTS, REQUESTS_IMPORT_ERROR
 from ansible_collections.nvidia.air.plugins.module_utils._diff import DifferenceTracker
-from ansible_collections.nvidia.air.plugins.module_utils._errors import AirError, AirInputError, AirNotFoundError
+from ansible_collections.nvidia.air.plugins.module_utils._errors import (
+    AirError,
+    AirInputError,
+    AirNotFoundError,
+    register_secret,
+)
 from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES, check_id
+from ansible_collections.nvidia.air.plugins.module_utils._versions import version_text
 
 CONNECTION_ARGSPEC = dict(
     api_url=dict(type="str", fallback=(env_fallback, ["AIR_API_URL"])),
@@ -49,6 +55,21 @@ IMAGE_IDENTITY_ARGSPEC = dict(
 )
 
 
+def is_version_option(option):
+    """Options that name versions: ``version``, ``publish_version``, ``keep_versions`` ..."""
+    return option in ("version", "versions") or option.endswith(("_version", "_versions"))
+
+
+def given_arguments(options):
+    """``options`` as the task gave them, before the argument spec turned them into strings (YAML's 5.10 is the
+    float 5.1 there, and ``str`` makes "5.1" of it without a word)."""
+    try:
+        raw = _load_params()
+    except Exception:  # AnsibleModule has read them already: this does not fail
+        return {}
+    return dict((option, raw[option]) for option in options if raw.get(option) is not None)
+
+
 class AirModule:
     """Subclasses set ``argument_spec`` / ``module_kwargs`` and implement ``run()``."""
 
@@ -65,6 +86,10 @@ class AirModule:
         spec.update(self.argument_spec)
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
         self.params = self.module.params
+        self.given = given_arguments(spec)  # the options as the task wrote them, for checks and messages
+        for option, settings in spec.items():  # api_token, default_password ...: masked in every form in messages
+            if settings.get("no_log") and isinstance(self.params.get(option), str):
+                register_secret(self.params[option])
         self.check_mode = self.module.check_mode
         self.result = {"changed": False, "actions": []}
         self.diff = DifferenceTracker()
@@ -95,7 +120,16 @@ class AirModule:
         self.exit()
 
     def check_common_options(self):
-        """Ids and durations, checked before any request (bad ones would reach URLs and sockets)."""
+        """Ids, versions and durations, checked before any request (bad ones would reach URLs and sockets)."""
+        for option, value in self.given.items():
+            if not is_version_option(option):
+                continue
+            for where, item in ([("%s[%d]" % (option, n), v) for n, v in enumerate(value)]
+                                if isinstance(value, list) else [(option, value)]):
+                try:
+                    version_text(where, item, example=option)
+                except ValueError as exc:
+                    raise AirInputError(str(exc), step="check options") from None
         for option in self.id_options:
             if self.params.get(option) is not None:
                 self.params[option] = check_id(self.params[option], option)

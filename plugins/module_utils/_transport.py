@@ -36,6 +36,7 @@ except ImportError:
 
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
     AirApiError,
+    AirError,
     AirAuthError,
     AirConfigError,
     AirConnectionError,
@@ -101,6 +102,24 @@ def error_from_response(response, step, image=None, image_id=None):
     return error
 
 
+def _local_reason(exc):
+    """What a request refused locally says, without the value it refused (a header value may be the token)."""
+    if isinstance(exc, UnicodeError):
+        return "a header or the URL holds a character that HTTP cannot carry (%s)" % type(exc).__name__
+    if isinstance(exc, requests.exceptions.InvalidHeader):
+        return "a header value holds white space or a line break at its start or end, or a character HTTP cannot carry"
+    return str(exc)
+
+
+def _as_step(error, step, method, parts):
+    """``error`` of a scope probe as a failure of ``step``, the step it was run for."""
+    if step:
+        probe = " ".join((method, "/".join(("images", "<no image>") + parts)))
+        error.detail = "while checking the token's scope (%s): %s" % (probe, error.detail or error.message)
+        error.step = step
+    return error
+
+
 def is_lost(error):
     """A failure after which the server may or may not have acted."""
     if isinstance(error, AirTlsError):
@@ -130,14 +149,18 @@ class ApiTransport:
     def close(self):
         self.session.close()
 
-    def allows(self, method, *parts):
+    def allows(self, method, *parts, **kwargs):
         """Whether the token holds the scope of ``method`` on ``images/<id>/<parts>``, asked without effect.
 
         The Air API checks a call's scope before it looks the image up (scopes are view permissions,
         checked first; the emulator does the same, README choice 2): the call on the nil id, which no image
         has, answers 403 without the scope and 404 with it. The API has no call that lists a token's
         scopes. Answers are kept for the life of the transport.
+
+        ``step`` (keyword) is the step the user asked for that the answer decides: a probe that fails
+        otherwise (the API keeps failing) fails as that step, the probe named only in the error's detail.
         """
+        step = kwargs.pop("step", None)
         key = (method,) + parts
         if key not in self._allowed:
             try:
@@ -147,8 +170,10 @@ class ApiTransport:
                 self._allowed[key] = True
             except AirAuthError as exc:
                 if exc.status != 403:
-                    raise
+                    raise _as_step(exc, step, method, parts)
                 self._allowed[key] = False
+            except AirError as exc:
+                raise _as_step(exc, step, method, parts)
         return self._allowed[key]
 
     def url(self, *parts):
@@ -181,6 +206,11 @@ class ApiTransport:
                 requests.exceptions.ChunkedEncodingError) as exc:
             raise AirConnectionError("cannot reach %s: %s" % (redact_url(url), type(exc).__name__), step=step,
                                      detail=redact(str(exc))) from None
+        except (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema, UnicodeError) as exc:
+            # Refused on this host before anything was sent: another attempt would fail the same way.
+            raise AirConfigError("request to %s could not be sent: %s" % (redact_url(url), redact(_local_reason(exc))),
+                                 step=step) from None
         except requests.exceptions.RequestException as exc:
             raise AirConnectionError("request to %s failed: %s" % (redact_url(url), redact(str(exc))),
                                      step=step) from None

@@ -120,6 +120,27 @@ class Version:
         return "Version(%r)" % self.text
 
 
+def version_text(where, value, example=None, assign=": "):
+    """``value`` of option ``where`` as version text: a string as it is, an integer as its digits (``10`` is
+    unambiguous); a float or a boolean raises ``ValueError`` with a one-line message, since YAML made it from an
+    unquoted version (``5.10`` arrives as ``5.1``, ``2.20`` as ``2.2``) and its text cannot be known.
+
+    ``example`` is how the option is written in the message (``where`` by default), ``assign`` what comes between
+    it and the value (``=`` in a lookup's keywords).
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("%s must be a version string, got %r; write it in quotes" % (where, value))
+    if isinstance(value, int):
+        return str(value)
+    text = repr(value)
+    raise ValueError(
+        '%s is the number %s, not a version: YAML reads an unquoted 5.10 as 5.1; write the version in quotes as you '
+        'mean it, for example %s%s"%s"%s' % (where, text, example or where, assign, text,
+                                             ' (or "%s0")' % text if "." in text and "e" not in text else ""))
+
+
 def compare_versions(left, right):
     """-1, 0 or 1 as version text ``left`` is older than, equal to or newer than ``right``."""
     return Version(left)._compare(Version(right))

@@ -513,7 +513,8 @@ class AirImageModule(AirModule):
             return publication.Desired(False, justification=p["justification"])
         if p["published"] is None:
             return None
-        allowed = self.client.organizations.resolve(p["allowed_orgs"]) if p["allowed_orgs"] is not None else None
+        allowed = (self.client.organizations.resolve(p["allowed_orgs"], given=self.given.get("allowed_orgs"))
+                   if p["allowed_orgs"] is not None else None)
         if allowed is not None:
             # The owning organization always sees its image: listing it changes nothing, so it is not compared.
             allowed = [(label, org_id) for label, org_id in allowed if org_id != self.own_org_id()]
@@ -682,12 +683,38 @@ class AirImageModule(AirModule):
         publication.check_call_texts(plan.call)
         # Last: a check-mode run on an image still uploading (image_release does one before its upload) finds
         # the task's own mistakes (scope, justification, texts) before it is told to wait for the upload.
+        if goal.kind == publication.PUBLISH and image.id is None:
+            raise AirInputError(self.nothing_to_publish(image), step="check upload status")
         if goal.kind == publication.PUBLISH and image.upload_status != "COMPLETE":
             raise AirInputError(
                 "image %s is %s; only an uploaded image (COMPLETE) can be published: upload it with "
                 "nvidia.air.air_image_upload first" % (image.label, image.upload_status), step="check upload status",
                 image_id=image.id)
         return plan
+
+    def nothing_to_publish(self, image):
+        """Why no image called ``image``'s name and version can be published: none has that name (any more).
+
+        Publishing with publish_name/publish_version renames the image, so a later task that still names it by
+        its old name finds nothing: the published images of the organization that kept that name or that
+        version are likely the renamed one, and are named if the token sees them.
+        """
+        renamed = [i for key, value in (("name", image.name), ("version", image.version))
+                   for i in self.client.images.list(is_owned_by_client=True, **{key: value})
+                   if i.is_owned_by_client and (i.published or i.upload_status == "PUBLISHING")
+                   and getattr(i, key) == value and (i.name, i.version) != (image.name, image.version)]
+        if renamed:
+            found = []
+            for candidate in renamed:
+                if candidate.id not in [i.id for i in found]:
+                    found.append(candidate)
+            return ("no image named %r version %r is in your organization any more: publishing with publish_name or "
+                    "publish_version renames the image, and your published image %s has that name or version; name "
+                    "it by its id or its new name and version, or give publish_name and publish_version as when it "
+                    "was published" % (image.name, image.version, " / ".join(i.label for i in found)))
+        return ("no image named %r version %r is in your organization, so there is nothing to publish: create it and "
+                "upload its file with nvidia.air.air_image_upload first (if it was published under another name with "
+                "publish_name/publish_version, name it as it is called now)" % (image.name, image.version))
 
     @staticmethod
     def require_owner(image, what):
@@ -699,7 +726,7 @@ class AirImageModule(AirModule):
     def method_for(self, goal):
         """``direct`` or ``request`` for ``goal``, from publish_method and the token's scopes."""
         method = self._method_for(goal)
-        if method == "request" and not self.client.publishing.may_request():
+        if method == "request" and not self.client.publishing.may_request(step="request to %s" % goal.kind):
             raise AirInputError(
                 "this token may neither publish (air:image_publish) nor ask an Air reviewer (air:image_write), "
                 "so it cannot %s" % goal.describe(), step="check scopes", status=403)
@@ -716,7 +743,7 @@ class AirImageModule(AirModule):
             return "request"
         if method == "request":
             return "request"
-        if self.client.publishing.may_publish_directly():
+        if self.client.publishing.may_publish_directly(step=goal.kind):
             return "direct"
         if method == "direct":
             raise AirInputError(

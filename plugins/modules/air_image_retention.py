@@ -84,6 +84,8 @@ options:
     description:
       - Versions (exact text) always kept, for example a long-term support release. They are ranked with the
         others, so a listed version among the newest O(keep) takes one of those places.
+      - A version that matches no image is an error before anything is changed (a pin exists to protect an
+        image). A number is refused (YAML reads an unquoted V(5.10) as V(5.1)), so write versions in quotes.
       - In check mode a listed version that does not exist yet is ranked as an image created now (with
         O(name) only). This is how the C(nvidia.air.image_release) role's check mode predicts retention after
         a release that would create the image.
@@ -235,7 +237,7 @@ from ansible_collections.nvidia.air.plugins.module_utils._errors import (
 )
 from ansible_collections.nvidia.air.plugins.module_utils._models import SETTLING_STATES, Image, utcnow
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
-from ansible_collections.nvidia.air.plugins.module_utils._versions import created_at, image_sort_key, newest_first
+from ansible_collections.nvidia.air.plugins.module_utils._versions import Version, created_at, image_sort_key, newest_first
 
 # States a run must not interrupt: an upload someone is sending, a publish request a reviewer holds.
 HANDS_OFF = {
@@ -366,6 +368,20 @@ class AirImageRetentionModule(AirModule):
                        "upload_status": None, "is_owned_by_client": True})
                 for version in p["keep_versions"] if version not in existing]
 
+    def check_pins(self, images):
+        """Every version of ``keep_versions`` must be one of ``images``: a pin exists to protect an image, and one
+        that protects nothing (a typo, another spelling) would let the image it meant be deleted."""
+        versions = sorted(set(image.version for image in images), key=Version, reverse=True)
+        unmatched = [version for version in self.params["keep_versions"] if version not in versions]
+        if unmatched:
+            shown = ", ".join(repr(v) for v in versions[:10]) + (", ..." if len(versions) > 10 else "")
+            raise AirInputError(
+                "keep_versions %s match%s no image of %s (versions there: %s); a pin protects an image, so nothing "
+                "was changed. Write each pin exactly as the image's version, in quotes"
+                % (", ".join(repr(v) for v in unmatched), "es" if len(unmatched) == 1 else "",
+                   repr(self.params["name"]) if self.params["name"] else "the names matching %r" % self.params["search"],
+                   shown or "none"), step="check pins")
+
     # -------------------------------------------------------------------- run
     def run(self):
         p = self.params
@@ -373,6 +389,7 @@ class AirImageRetentionModule(AirModule):
             self.result[key] = []
         images = self.images()
         hypothetical = self.would_be_created(images)
+        self.check_pins(images + hypothetical)
         kept, candidates = plan(images + hypothetical, p["keep"], p["keep_days"], p["keep_versions"])
         self.result["kept"] = [summary(image, reasons=reasons if image.id else reasons + ["would be created"])
                                for image, reasons in kept]
@@ -408,7 +425,7 @@ class AirImageRetentionModule(AirModule):
             missing.append("deleting needs the air:image_write scope (role air_image_uploader or "
                            "air_image_publisher)")
         published = [i for i in actionable if to_unpublish(i)]
-        if published and not self.client.publishing.may_publish_directly():
+        if published and not self.client.publishing.may_publish_directly(step="unpublish"):
             missing.append("unpublishing %s needs the air:image_publish scope (role air_image_publisher)"
                            % ", ".join(labels(published)))
         if missing:

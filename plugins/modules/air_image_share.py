@@ -188,7 +188,7 @@ import datetime
 
 from ansible_collections.nvidia.air.plugins.module_utils._dates import parse_datetime
 from ansible_collections.nvidia.air.plugins.module_utils._errors import AirApiError, AirError, AirInputError
-from ansible_collections.nvidia.air.plugins.module_utils._models import Image, utcnow
+from ansible_collections.nvidia.air.plugins.module_utils._models import Image, empty_entry, utcnow
 from ansible_collections.nvidia.air.plugins.module_utils._module import WAIT_ARGSPEC, AirModule
 
 
@@ -221,14 +221,19 @@ class AirImageShareModule(AirModule):
             raise AirInputError("image and name are mutually exclusive", step="check options")
         if p["state"] == "present" and p["target_orgs"] is None:
             raise AirInputError("target_orgs is required with state: present", step="check options")
-        self.targets = self.parse_targets(p["target_orgs"] or [])
+        self.targets = self.parse_targets(p["target_orgs"] or [], self.given.get("target_orgs"))
 
     @staticmethod
-    def parse_targets(items):
-        """``[(org, expires_at or None)]`` in the given order; bad items fail before anything is sent."""
+    def parse_targets(items, given=None):
+        """``[(org, expires_at or None)]`` in the given order; bad items fail before anything is sent.
+
+        ``given`` is target_orgs as the task wrote it (a survey's ``"partner-org,"``), quoted for an empty entry.
+        """
         targets, seen = [], set()
         for index, item in enumerate(items):
             where = "target_orgs[%d]" % index
+            if isinstance(item, str) and not item.strip():
+                raise empty_entry("target_orgs", items, index, given)
             if isinstance(item, str):
                 org, expires = item, None
             elif isinstance(item, dict):

@@ -142,6 +142,13 @@ options:
         O(progress_file)).
       - If the background process dies, the task fails within two intervals saying so; a job that never starts
         (a full or read-only job directory) fails after a minute.
+      - The lines go to stdout, where a job's output streams (the default, C(minimal) and YAML output, AWX), except
+        when the play's stdout callback writes data (C(ansible.posix.json), C(ansible.posix.jsonl), an ad-hoc
+        run's json with E(ANSIBLE_LOAD_CALLBACK_PLUGINS)); then they go to stderr, so that output still parses.
+        A stdout callback is taken as data when C(json) is in the last part of its name, or when it is listed in
+        the controller's E(NVIDIA_AIR_DATA_CALLBACKS) (comma separated names).
+      - When the task returns, nothing of its run is left in the host's remote tmp (the module's payload holds
+        the task's arguments, O(api_token) among them).
     type: float
     default: 10
   progress_file:

@@ -314,6 +314,7 @@ def test_a_killed_background_upload_fails_the_task_within_two_intervals_and_resu
     code, output = run.finish()
     noticed = time.monotonic() - killed_at
     assert code != 0
+    assert _payloads(dirs["remote-tmp"]) == []  # issue 19: an interrupted task leaves no payload either
     assert "the upload was interrupted" in output and "resumes the upload" in output
     # Noticed within two intervals, counted in the plugin's own looks rather than in seconds (a loaded machine
     # stretches every look): a line is printed per interval, so at most the one in flight and two more.
@@ -622,3 +623,153 @@ def test_the_image_release_no_op_rerun_starts_no_background_job(emulator, quick_
     assert released["changed"]["any"] is False and released["sha256"] == local.sha256
     assert "async_wrapper" not in output and _looks(output) == []
     _assert_nothing_left(dirs)
+
+
+# ------------------------------------------- issue 19: the module's payload is a secret too
+def _payloads(remote_tmp):
+    """Files left in the remote tmp: the module's AnsiballZ payload holds the task's arguments (api_token)."""
+    return [os.path.join(top, name) for top, _dirs, names in os.walk(str(remote_tmp)) for name in names]
+
+
+def _ancestor(pid, generations):
+    for _generation in range(generations):
+        with open("/proc/%d/stat" % pid) as handle:
+            pid = int(handle.read().rsplit(")", 1)[1].split()[1])
+    return pid
+
+
+@pytest.mark.parametrize("outcome", ["success", "failure"])
+def test_the_module_payload_is_gone_when_the_task_returns(emulator, quick_workspace, outcome):
+    """Default progress_interval: when ansible-playbook returns, nothing of the run is in the remote tmp, at once
+    (not at the async wrapper's next look, about 5 s later)."""
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "payload-%s-%s" % (outcome, tmp_path.name[-6:]))
+    args = {"image": image["id"], "src": local.path, "poll_interval": 0.2}
+    if outcome == "failure":
+        args["checksum"] = "sha256:" + "0" * 64  # not the file's: the module fails after hashing it
+    code, output = Run(_playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": args}]), env).finish()
+    assert (code == 0) is (outcome == "success"), output[-4000:]
+    assert _payloads(dirs["remote-tmp"]) == [], "the module's payload outlived the task"
+    assert os.listdir(dirs["remote-tmp"]) == []
+
+
+def test_the_module_payload_is_gone_even_when_the_async_wrapper_died(emulator, quick_workspace):
+    """The wrapper's watcher process is what would remove the payload: kill it while the module uploads."""
+    tmp_path, dirs, env, local = quick_workspace
+    image = _create_image(emulator, "orphan-%s" % tmp_path.name[-6:])
+    emulator.add_fault(action="delay", delay=1.0, method="PUT", path="/_s3/", count=0)
+    run = Run(_playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": {
+        "image": image["id"], "src": local.path, "workers": 1, "progress_interval": 0.2, "poll_interval": 0.2}}]),
+        env)
+    deadline, pid = time.monotonic() + 60, None
+    while pid is None:
+        assert time.monotonic() < deadline and run.proc.poll() is None, "\n".join(run.lines[-40:])
+        for path in glob.glob(str(dirs["async"] / "nvidia-air-upload-*.json")):
+            try:
+                with open(path) as handle:
+                    pid = json.load(handle).get("pid")
+            except (OSError, ValueError):
+                continue
+        time.sleep(0.05)
+    watcher = _ancestor(pid, 2)  # module <- the wrapper's module runner <- the wrapper's watcher
+    with open("/proc/%d/cmdline" % watcher, "rb") as handle:
+        assert b"async_wrapper" in handle.read()
+    os.kill(watcher, signal.SIGKILL)
+    emulator.clear_faults()
+    code, output = run.finish()
+    assert code == 0, output[-4000:]
+    assert LINE + "uploaded " in output
+    assert _payloads(dirs["remote-tmp"]) == [], "the module's payload stays for good once its wrapper died"
+
+
+# ------------------------------------------- issue 19: machine-readable output stays machine-readable
+# ansible.posix (its json and jsonl callbacks), extracted by `make setup` (tests/ansible/requirements-collections.txt).
+TEST_COLLECTIONS = Path(__file__).resolve().parents[2] / ".cache" / "test-collections"
+
+
+@pytest.fixture
+def posix_workspace(quick_workspace):
+    tmp_path, dirs, env, local = quick_workspace
+    assert (TEST_COLLECTIONS / "ansible_collections" / "ansible" / "posix").is_dir(), \
+        "ansible.posix is missing from %s: run make setup" % TEST_COLLECTIONS
+    return tmp_path, dirs, dict(env, ANSIBLE_COLLECTIONS_PATH="%s%s%s" % (COLLECTIONS, os.pathsep, TEST_COLLECTIONS)), local
+
+
+def _run_split(args, env):
+    """An ansible command with stdout and stderr apart."""
+    done = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+                          check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+def _upload_args(image, local):
+    return {"image": image["id"], "src": local.path, "workers": 1, "progress_interval": 0.1, "poll_interval": 0.2}
+
+
+@pytest.mark.parametrize("callback", ["ansible.posix.json", "ansible.posix.jsonl"])
+def test_progress_does_not_corrupt_a_json_stdout_callback(emulator, posix_workspace, callback):
+    tmp_path, dirs, env, local = posix_workspace
+    image = _create_image(emulator, "json-%s-%s" % (callback.rsplit(".", 1)[-1], tmp_path.name[-6:]))
+    emulator.add_fault(action="delay", delay=0.5, method="PUT", path="/_s3/", count=0)
+    playbook = _playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": _upload_args(image, local)}])
+    code, out, err = _run_split([ANSIBLE_PLAYBOOK, playbook], dict(env, ANSIBLE_STDOUT_CALLBACK=callback))
+    assert code == 0, out[-3000:] + err[-3000:]
+    if callback.endswith("jsonl"):
+        events = [json.loads(line) for line in out.splitlines() if line.strip()]
+        assert events and LINE not in out
+    else:
+        play = json.loads(out)  # the whole of stdout is one JSON document
+        assert play["stats"]["localhost"]["changed"] == 1
+    # The lines are not lost: they went to stderr.
+    assert LINE + "uploading" in err and LINE + "uploaded " in err
+
+
+def test_progress_does_not_corrupt_ad_hoc_json_output(emulator, posix_workspace):
+    tmp_path, dirs, env, local = posix_workspace
+    image = _create_image(emulator, "adhoc-json-%s" % tmp_path.name[-6:])
+    args = " ".join("%s=%s" % item for item in _upload_args(image, local).items())
+    ansible = os.path.join(os.path.dirname(sys.executable), "ansible")
+    code, out, err = _run_split([ansible, "localhost", "-m", "nvidia.air.air_image_upload", "-a", args],
+                                dict(env, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+                                     ANSIBLE_LOAD_CALLBACK_PLUGINS="true"))
+    assert code == 0, out[-3000:] + err[-3000:]
+    assert json.loads(out)["stats"]["localhost"]["changed"] == 1
+    assert LINE + "uploaded " in err
+
+
+@pytest.mark.parametrize("settings", [
+    {},  # the default callback
+    {"ANSIBLE_STDOUT_CALLBACK": "minimal"},
+    {"ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.default", "ANSIBLE_CALLBACK_RESULT_FORMAT": "yaml"},
+    # ad-hoc's json needs callbacks loaded; without that it prints through minimal, on stdout as ever.
+    {"ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ad-hoc": True},
+], ids=["default", "minimal", "yaml", "ad-hoc-without-loaded-callbacks"])
+def test_progress_lines_still_stream_on_stdout_with_human_callbacks(emulator, posix_workspace, settings):
+    tmp_path, dirs, env, local = posix_workspace
+    settings = dict(settings)
+    image = _create_image(emulator, "human-%s" % tmp_path.name[-6:])
+    if settings.pop("ad-hoc", False):
+        args = " ".join("%s=%s" % item for item in _upload_args(image, local).items())
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible"), "localhost", "-m",
+                   "nvidia.air.air_image_upload", "-a", args]
+    else:
+        command = [ANSIBLE_PLAYBOOK, _playbook(tmp_path, [{"name": "Upload",
+                                                           "nvidia.air.air_image_upload": _upload_args(image, local)}])]
+    code, out, err = _run_split(command, dict(env, **settings))  # not a TTY: as in CI and AWX
+    assert code == 0, out[-3000:] + err[-3000:]
+    assert LINE + "uploaded " in out and LINE not in err
+
+
+def test_which_stdout_callbacks_are_data(monkeypatch):
+    from ansible_collections.nvidia.air.plugins.action.air_image_upload import stdout_callback_name, stdout_is_data
+
+    for name in ("ansible.posix.json", "ansible.posix.jsonl", "json", "my.own.ndjson"):
+        assert stdout_is_data(name, environ={}), name
+    for name in ("default", "ansible.builtin.default", "minimal", "ansible.builtin.minimal", "oneline",
+                 "ansible.posix.debug", "community.general.dense"):
+        assert not stdout_is_data(name, environ={}), name
+    assert stdout_is_data("my.own.xml", environ={"NVIDIA_AIR_DATA_CALLBACKS": "other, my.own.xml"})
+    # ad-hoc runs print through minimal (or oneline) unless callbacks are loaded
+    assert stdout_callback_name({"module_name": "x", "one_line": True}) == "oneline"
+    monkeypatch.setattr("ansible.constants.DEFAULT_LOAD_CALLBACK_PLUGINS", False)
+    assert stdout_callback_name({"module_name": "x", "one_line": False}) == "minimal"

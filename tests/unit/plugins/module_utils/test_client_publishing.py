@@ -69,12 +69,24 @@ def test_a_reviewer_token_resolves_every_org(emulator, make_client):
 
 @pytest.mark.parametrize("items, message", [
     (["demo-org", "demo-org"], "listed twice"),
-    ([""], "must be an org id or an NGC org name"),
+    ([""], r"allowed_orgs has an empty entry at the start \(entry 1 of 1\)"),
     ([None], "must be an org id or an NGC org name"),
 ])
 def test_bad_allow_list_items_are_refused(emulator, client, items, message):
     with air_raises(AirInputError, match=message):
         client.organizations.resolve(items)
+
+
+@pytest.mark.parametrize("given, message", [
+    ("demo-org,", "allowed_orgs 'demo-org,' has an empty entry after 'demo-org' (entry 2 of 2); remove the comma "
+                  "too many"),
+    ("demo-org,,partner-org", "allowed_orgs 'demo-org,,partner-org' has an empty entry after 'demo-org' (entry 2 of 3)"),
+])
+def test_an_empty_allowed_org_is_named_as_the_user_wrote_it_before_any_request(emulator, client, given, message):
+    emulator.add_fault(action="status", status=500, path="resource-budgets", count=0)  # no lookup may happen
+    with air_raises(AirInputError) as info:
+        client.organizations.resolve([item.strip() for item in given.split(",")], given=given)
+    assert message in str(info.value) and "[1]" not in str(info.value)
 
 
 def test_the_same_org_by_name_and_by_id_is_listed_twice(emulator, client):

@@ -170,7 +170,7 @@ class StubPublishing(_ReadOnly):
         super(StubPublishing, self).__init__("publishing")
         self._may_publish, self._calls = may_publish, calls
 
-    def may_publish_directly(self):
+    def may_publish_directly(self, step="publish"):
         self._calls.append(("may_publish_directly",))
         return self._may_publish
 

@@ -47,11 +47,11 @@ class StubPublishing(_ReadOnly):
         approved = [r for r in self._records.values() if r.status == "APPROVED"]
         return approved[-1] if approved else None
 
-    def may_publish_directly(self):
+    def may_publish_directly(self, step="publish"):
         self._calls.append(("may_publish_directly",))
         return self._may_publish
 
-    def may_request(self):
+    def may_request(self, step="request publication"):
         self._calls.append(("may_request",))
         return self._may_request
 
@@ -61,7 +61,7 @@ class StubOrganizations(_ReadOnly):
         super(StubOrganizations, self).__init__("organizations")
         self._calls = calls
 
-    def resolve(self, items, option="allowed_orgs"):
+    def resolve(self, items, option="allowed_orgs", given=None):
         self._calls.append(("resolve", list(items)))
         return [(None, item) for item in items]
 
@@ -256,7 +256,8 @@ def test_a_read_only_token_is_refused_before_a_request_in_check_mode_too(capsys)
 @pytest.mark.parametrize("args, may_publish, step, message", [
     ({"publish_method": "direct"}, False, "check scopes", "publish_method: direct needs the air:image_publish scope"),
     ({}, False, "check options", "justification is required to ask an Air reviewer"),
-    ({}, True, "check upload status", "image 'new-image' version '1' is READY; only an uploaded image (COMPLETE)"),
+    ({}, True, "check upload status", "no image named 'new-image' version '1' is in your organization, so there is "
+                                      "nothing to publish: create it and upload its file"),
 ])
 def test_publishing_a_new_image_is_refused_before_it_is_created(capsys, args, may_publish, step, message):
     # The image would be created READY, without a file: nothing can publish it, so nothing is created.
