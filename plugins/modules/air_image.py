@@ -699,10 +699,13 @@ class AirImageModule(AirModule):
         its old name finds nothing: the published images of the organization that kept that name or that
         version are likely the renamed one, and are named if the token sees them.
         """
+        def kept(candidate, key, value):
+            published = candidate.published or candidate.upload_status == "PUBLISHING"
+            other = (candidate.name, candidate.version) != (image.name, image.version)
+            return candidate.is_owned_by_client and published and getattr(candidate, key) == value and other
+
         renamed = [i for key, value in (("name", image.name), ("version", image.version))
-                   for i in self.client.images.list(is_owned_by_client=True, **{key: value})
-                   if i.is_owned_by_client and (i.published or i.upload_status == "PUBLISHING")
-                   and getattr(i, key) == value and (i.name, i.version) != (image.name, image.version)]
+                   for i in self.client.images.list(is_owned_by_client=True, **{key: value}) if kept(i, key, value)]
         if renamed:
             found = []
             for candidate in renamed:
