@@ -12,26 +12,12 @@ leaves no image behind. ``ansible_check_mode`` is only set by ``--check``, hence
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 import yaml
 from air_emulator.testing import DEMO_TOKEN, UPLOADER_TOKEN
 
-from conftest import COLLECTIONS
-from test_role_predictions import ANSIBLE_PLAYBOOK, PLAYBOOK
-
-
-def _release_fails(tmp_path, variables, check):
-    (tmp_path / "vars.yml").write_text(yaml.safe_dump(variables))
-    command = [ANSIBLE_PLAYBOOK, str(tmp_path / "release.yml"), "-e", "@%s" % (tmp_path / "vars.yml"),
-               "-e", "result_file=%s" % (tmp_path / "result.json")] + (["--check"] if check else [])
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(tmp_path / "cache"),
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert done.returncode == 2, done.stdout[-4000:] + done.stderr[-2000:]
-    return done.stdout
+from test_role_predictions import PLAYBOOK, play_fails
 
 
 # The last case: the sharing scope shows only on an existing image's shares, so check mode cannot see it
@@ -46,7 +32,6 @@ def _release_fails(tmp_path, variables, check):
 ])
 def test_mistakes_fail_before_the_upload_and_in_check_mode_alike(emulator, tmp_path, token, extra, message,
                                                                  check_sees_it):
-    (tmp_path / "release.yml").write_text(PLAYBOOK)
     disk = tmp_path / "disk.qcow2"
     disk.write_bytes(os.urandom(6 * 1024 * 1024))
     name = "checked-%s" % tmp_path.name[-12:].replace("_", "-")
@@ -56,10 +41,10 @@ def test_mistakes_fail_before_the_upload_and_in_check_mode_alike(emulator, tmp_p
         "image_release_default_username": "cumulus", "image_release_default_password": "checked-Passw0rd",
         "image_release_progress_interval": 0}, **extra)
     if check_sees_it:
-        assert message in _release_fails(tmp_path, variables, check=True)
+        assert message in play_fails(tmp_path, PLAYBOOK, yaml.safe_dump(variables), check=True)
     emulator.add_fault(action="status", status=400, method="PUT", path="/_s3/", count=0)
     try:
-        output = _release_fails(tmp_path, variables, check=False)
+        output = play_fails(tmp_path, PLAYBOOK, yaml.safe_dump(variables), check=False)
     finally:
         emulator.clear_faults()
     assert message in output and "the image this run created was deleted again" in output

@@ -12,14 +12,12 @@ has an empty entry: each fails before anything is created, in one line naming th
 from __future__ import annotations
 
 import os
-import subprocess
 import textwrap
 
 import pytest
 from air_emulator.testing import DEMO_TOKEN
 
-from conftest import COLLECTIONS
-from test_role_predictions import ANSIBLE_PLAYBOOK, PLAYBOOK
+from test_role_predictions import PLAYBOOK, play_fails
 
 CLAIM_PLAYBOOK = """\
 - hosts: localhost
@@ -27,19 +25,6 @@ CLAIM_PLAYBOOK = """\
   roles:
     - nvidia.air.image_claim
 """
-
-
-def _fails(tmp_path, playbook, variables_yaml, check):
-    (tmp_path / "play.yml").write_text(playbook)
-    (tmp_path / "vars.yml").write_text(variables_yaml)
-    command = [ANSIBLE_PLAYBOOK, str(tmp_path / "play.yml"), "-e", "@%s" % (tmp_path / "vars.yml"),
-               "-e", "result_file=%s" % (tmp_path / "result.json")] + (["--check"] if check else [])
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(tmp_path / "cache"),
-               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
-    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert done.returncode == 2, done.stdout[-4000:] + done.stderr[-2000:]
-    return done.stdout
 
 
 RELEASE_VARS = """\
@@ -79,7 +64,7 @@ def test_release_refuses_variables_as_yaml_misread_them_before_anything_is_creat
     disk.write_bytes(os.urandom(1024 * 1024))
     name = "as-written-%s" % tmp_path.name[-12:].replace("_", "-")
     variables = RELEASE_VARS.format(url=emulator.url, token=DEMO_TOKEN, name=name, disk=disk) + written + "\n"
-    output = _fails(tmp_path, PLAYBOOK, variables, check)
+    output = play_fails(tmp_path, PLAYBOOK, variables, check)
     assert message in output, output[-3000:]
     assert emulator.api("GET", "images", params={"name": name}).json()["results"] == []
 
@@ -88,7 +73,7 @@ def test_an_integer_version_is_a_version(emulator, tmp_path):
     """``image_release_version: 10`` is unambiguous: the role goes on (here to the missing file)."""
     variables = RELEASE_VARS.format(url=emulator.url, token=DEMO_TOKEN, name="int-version",
                                     disk=tmp_path / "missing.qcow2") + "image_release_version: 10\n"
-    output = _fails(tmp_path, PLAYBOOK, variables, check=False)
+    output = play_fails(tmp_path, PLAYBOOK, variables, check=False)
     assert "does not exist or is not a regular file" in output and "is the number" not in output
 
 
@@ -102,7 +87,7 @@ def test_claim_refuses_a_version_written_as_a_number(emulator, tmp_path, check):
             name: claimed
             version: 5.10
         """).format(url=emulator.url, token=DEMO_TOKEN)
-    output = _fails(tmp_path, CLAIM_PLAYBOOK, variables, check)
+    output = play_fails(tmp_path, CLAIM_PLAYBOOK, variables, check)
     assert ("image_claim_shares: the version of share 6d0b8e0e-7a51-4f0c-9d7b-0c6c8f7e3a11 is the number 5.1, not a "
             'version: YAML reads an unquoted 5.10 as 5.1; write the version in quotes as you mean it, for example '
             'version: "5.1" (or "5.10"); nothing was claimed') in output, output[-3000:]

@@ -39,6 +39,23 @@ PLAYBOOK = """\
 """
 
 
+def play_fails(tmp_path, playbook, variables_yaml, check):
+    """Run ``playbook`` with ``variables_yaml`` as extra vars (``--check`` if ``check``); it must fail (exit 2).
+
+    Returns its output. The play writes ``result_file`` (``<tmp_path>/result.json``) when it gets that far.
+    """
+    (tmp_path / "play.yml").write_text(playbook)
+    (tmp_path / "vars.yml").write_text(variables_yaml)
+    command = [ANSIBLE_PLAYBOOK, str(tmp_path / "play.yml"), "-e", "@%s" % (tmp_path / "vars.yml"),
+               "-e", "result_file=%s" % (tmp_path / "result.json")] + (["--check"] if check else [])
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), NVIDIA_AIR_CACHE_DIR=str(tmp_path / "cache"),
+               ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 2, done.stdout[-4000:] + done.stderr[-2000:]
+    return done.stdout
+
+
 def _release(tmp_path, env, variables, check, label):
     result_file = tmp_path / ("result-%s.json" % label)
     command = [ANSIBLE_PLAYBOOK, str(tmp_path / "release.yml"), "-e", "@%s" % (tmp_path / "vars.yml"),
