@@ -657,10 +657,13 @@ def test_the_module_payload_is_gone_even_when_the_async_wrapper_died(emulator, q
     """The wrapper's watcher process is what would remove the payload: kill it while the module uploads."""
     tmp_path, dirs, env, local = quick_workspace
     image = _create_image(emulator, "orphan-%s" % tmp_path.name[-6:])
-    emulator.add_fault(action="delay", delay=1.0, method="PUT", path="/_s3/", count=0)
+    # Part 2 (and any retry of it) waits at the emulator's gate until the watcher is killed: the module is
+    # surely still uploading then, however fast or slow the machine.
+    gate = emulator.hold(method="PUT", path="/_s3/", part_numbers=[2], count=0)
     run = Run(_playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": {
         "image": image["id"], "src": local.path, "workers": 1, "progress_interval": 0.2, "poll_interval": 0.2}}]),
         env)
+    emulator.wait_held(gate, timeout=120)
     deadline, pid = time.monotonic() + 60, None
     while pid is None:
         assert time.monotonic() < deadline and run.proc.poll() is None, "\n".join(run.lines[-40:])
@@ -675,7 +678,7 @@ def test_the_module_payload_is_gone_even_when_the_async_wrapper_died(emulator, q
     with open("/proc/%d/cmdline" % watcher, "rb") as handle:
         assert b"async_wrapper" in handle.read()
     os.kill(watcher, signal.SIGKILL)
-    emulator.clear_faults()
+    emulator.release(gate)
     code, output = run.finish()
     assert code == 0, output[-4000:]
     assert LINE + "uploaded " in output
@@ -695,11 +698,29 @@ def posix_workspace(quick_workspace):
     return tmp_path, dirs, dict(env, ANSIBLE_COLLECTIONS_PATH="%s%s%s" % (COLLECTIONS, os.pathsep, TEST_COLLECTIONS)), local
 
 
-def _run_split(args, env):
-    """An ansible command with stdout and stderr apart."""
-    done = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
-                          check=False)
-    return done.returncode, done.stdout, done.stderr
+def _run_split(args, env, emulator=None, gate=None):
+    """An ansible command with stdout and stderr apart.
+
+    With a ``gate`` (a hold rule on the upload's last part), the gate is released once an uploading line has
+    reached stderr: the command surely prints progress, however fast the machine.
+    """
+    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    out, err = [], []
+    readers = [threading.Thread(target=lambda pipe=pipe, into=into: into.extend(pipe), daemon=True)
+               for pipe, into in ((proc.stdout, out), (proc.stderr, err))]
+    for reader in readers:
+        reader.start()
+    if gate is not None:
+        deadline = time.monotonic() + 300
+        while not any(LINE + "uploading" in line for line in list(err)):
+            assert proc.poll() is None and time.monotonic() < deadline, "".join(err)[-3000:]
+            time.sleep(0.05)
+        emulator.release(gate)
+    proc.wait(timeout=600)
+    for reader in readers:
+        reader.join(10)
+    return proc.returncode, "".join(out), "".join(err)
 
 
 def _upload_args(image, local):
@@ -710,9 +731,10 @@ def _upload_args(image, local):
 def test_progress_does_not_corrupt_a_json_stdout_callback(emulator, posix_workspace, callback):
     tmp_path, dirs, env, local = posix_workspace
     image = _create_image(emulator, "json-%s-%s" % (callback.rsplit(".", 1)[-1], tmp_path.name[-6:]))
-    emulator.add_fault(action="delay", delay=0.5, method="PUT", path="/_s3/", count=0)
+    gate = emulator.hold(method="PUT", path="/_s3/", part_numbers=[4])
     playbook = _playbook(tmp_path, [{"name": "Upload", "nvidia.air.air_image_upload": _upload_args(image, local)}])
-    code, out, err = _run_split([ANSIBLE_PLAYBOOK, playbook], dict(env, ANSIBLE_STDOUT_CALLBACK=callback))
+    code, out, err = _run_split([ANSIBLE_PLAYBOOK, playbook], dict(env, ANSIBLE_STDOUT_CALLBACK=callback),
+                                emulator, gate)
     assert code == 0, out[-3000:] + err[-3000:]
     if callback.endswith("jsonl"):
         events = [json.loads(line) for line in out.splitlines() if line.strip()]

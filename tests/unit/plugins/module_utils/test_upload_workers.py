@@ -252,8 +252,9 @@ def test_auto_halves_the_count_when_the_storage_says_slow_down(emulator, make_up
 
 
 def test_auto_halves_the_count_when_a_part_runs_out_of_part_timeout(emulator, make_uploader, make_image, random_file):
-    # Too many parts sharing a slow link each take longer than part_timeout: fewer at once, as for a 503.
-    emulator.add_fault(action="delay", delay=5, method="PUT", path="/_s3/", part_numbers=[1], count=1)
+    # Too many parts sharing a slow link each take longer than part_timeout: fewer at once, as for a 503. The
+    # first attempt of part 1 waits at the emulator's gate (until the test ends): it can only time out.
+    emulator.hold(method="PUT", path="/_s3/", part_numbers=[1], count=1)
     source = random_file(8 * CHUNK)
     image, stats = make_uploader(workers="auto", part_timeout=2).upload(make_image(), source.path)
     assert image.upload_status == "COMPLETE"
