@@ -84,7 +84,7 @@ class Run:
                 return found
             assert self.proc.poll() is None, "ansible-playbook ended early:\n" + "\n".join(self.lines[-60:])
             assert time.monotonic() < deadline, "no such progress line after %ss" % timeout
-            time.sleep(0.1)
+            time.sleep(0.1)  # a poll interval: the loop waits for the line, however long it takes (up to timeout)
 
     def finish(self, timeout=300):
         self.proc.wait(timeout=timeout)
@@ -673,7 +673,7 @@ def test_the_module_payload_is_gone_even_when_the_async_wrapper_died(emulator, q
                     pid = json.load(handle).get("pid")
             except (OSError, ValueError):
                 continue
-        time.sleep(0.05)
+        time.sleep(0.05)  # a poll interval: the module is held at the gate until its pid has been read
     watcher = _ancestor(pid, 2)  # module <- the wrapper's module runner <- the wrapper's watcher
     with open("/proc/%d/cmdline" % watcher, "rb") as handle:
         assert b"async_wrapper" in handle.read()
@@ -715,7 +715,7 @@ def _run_split(args, env, emulator=None, gate=None):
         deadline = time.monotonic() + 300
         while not any(LINE + "uploading" in line for line in list(err)):
             assert proc.poll() is None and time.monotonic() < deadline, "".join(err)[-3000:]
-            time.sleep(0.05)
+            time.sleep(0.05)  # a poll interval: the last part is held until the line is there
         emulator.release(gate)
     proc.wait(timeout=600)
     for reader in readers:

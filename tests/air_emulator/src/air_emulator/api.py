@@ -112,7 +112,7 @@ class EmulatorMiddleware:
         deadline = time.monotonic() + rule.hold_timeout
         try:
             while not gate.is_set() and time.monotonic() < deadline:
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.01)  # a poll of the gate: the event loop must stay free for other requests
         finally:
             self.faults.leave(rule)
 
