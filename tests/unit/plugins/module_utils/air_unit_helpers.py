@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import http.server
 import json
 import os
 import signal
@@ -199,3 +200,25 @@ def kill_upload_midway(emulator, collections, image_id, path, cache_dir, tmp_dir
         emulator.clear_faults()
     assert child.returncode == -signal.SIGKILL
     return journal
+
+
+# ------------------------------------------------- a server that records what it got
+class RecordingHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with an empty list page and appends ``record()`` of the request to ``server.seen``."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def record(self):
+        return {"path": self.path, "headers": dict(self.headers)}
+
+    def do_GET(self):
+        self.server.seen.append(self.record())
+        body = json.dumps({"count": 0, "next": None, "previous": None, "results": []}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime
 import http.server
 import ipaddress
-import json
 import ssl
 import threading
 
 import pytest
 import requests
 
-from air_unit_helpers import DEMO_TOKEN, air_raises
+from air_unit_helpers import DEMO_TOKEN, RecordingHandler, air_raises
 
 from ansible_collections.nvidia.air.plugins.module_utils._client import (
     AirClient,
@@ -101,29 +100,10 @@ def test_url_refuses_segments_that_are_not_one_plain_path_segment(segment):
 
 
 # ------------------------------------------------- headers on the wire (+ TLS)
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers every GET with an empty list page and records what it got."""
-
-    protocol_version = "HTTP/1.1"
-    seen = None
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.server.seen.append({"path": self.path, "headers": dict(self.headers)})
-        body = json.dumps({"count": 0, "next": None, "previous": None, "results": []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 @pytest.fixture
 def recorder():
     def start(context=None):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RecordingHandler)
         server.daemon_threads = True
         server.seen = []
         if context is not None:

@@ -15,7 +15,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 
-from air_unit_helpers import DEMO_TOKEN, air_raises, assert_redacted
+from air_unit_helpers import DEMO_TOKEN, RecordingHandler, air_raises, assert_redacted
 
 from ansible_collections.nvidia.air.plugins.module_utils._client import AirClient, resolve_token
 from ansible_collections.nvidia.air.plugins.module_utils._errors import (
@@ -30,27 +30,16 @@ from ansible_collections.nvidia.air.plugins.module_utils._retry import RetryPoli
 NO_CONFIG = "/nonexistent/ngc/config"
 
 
-class _Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers every GET with an empty list page and records the Authorization header it got."""
+class _AuthorizationRecorder(RecordingHandler):
+    """Records only the Authorization header each request carried."""
 
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        self.server.seen.append(self.headers.get("Authorization"))
-        body = json.dumps({"count": 0, "next": None, "previous": None, "results": []}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    def record(self):
+        return self.headers.get("Authorization")
 
 
 @pytest.fixture
 def recorder():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _AuthorizationRecorder)
     server.daemon_threads = True
     server.seen = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
